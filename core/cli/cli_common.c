@@ -1,0 +1,134 @@
+/* cli_common.c - option parsing and set-up shared by the commands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void nc_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("nascaps: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int nc_cli_fail(const nc_error *err)
+{
+    nc_cli_error("%s", err->msg[0] ? err->msg : "failed (no message)");
+    return err->status != NC_OK ? err->status : NC_ERR_INTERNAL;
+}
+
+int nc_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "nascaps %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'nascaps help %s')\n", cmd);
+    return NC_ERR_USAGE;
+}
+
+int nc_cli_take_option(const char *cmd, int argc, char **argv, int *i,
+                       nc_cli_options *opt)
+{
+    const char *a = argv[*i];
+    const char *value = NULL;
+    int takes_value = 0;
+
+    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+        strcmp(a, "--set") == 0)
+        takes_value = 1;
+    else if (strncmp(a, "--config=", 9) == 0)
+        value = a + 9;
+    else if (strncmp(a, "--set=", 6) == 0)
+        value = a + 6;
+    else if (strcmp(a, "--json") == 0) {
+        opt->json = 1;
+        return 1;
+    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+        opt->quiet = 1;
+        return 1;
+    } else
+        return 0;
+
+    if (takes_value) {
+        if (*i + 1 >= argc) {
+            nc_cli_usage(cmd, "option %s needs a value", a);
+            return -1;
+        }
+        value = argv[++*i];
+    }
+    if (strncmp(a, "--set", 5) == 0) {
+        if (!strchr(value, '=')) {
+            nc_cli_usage(cmd, "--set takes KEY=VALUE, got '%s'", value);
+            return -1;
+        }
+        const char **grown = realloc(opt->sets, (opt->n_sets + 1) * sizeof *grown);
+        if (!grown) {
+            nc_cli_error("out of memory");
+            return -1;
+        }
+        opt->sets = grown;
+        opt->sets[opt->n_sets++] = value;
+    } else {
+        if (opt->pipeline) {
+            nc_cli_usage(cmd, "only one pipeline may be given (-c)");
+            return -1;
+        }
+        opt->pipeline = value;
+    }
+    return 1;
+}
+
+void nc_cli_options_free(nc_cli_options *opt)
+{
+    free(opt->sets);
+    opt->sets = NULL;
+    opt->n_sets = 0;
+}
+
+int nc_cli_open(const nc_cli_options *opt, nc_pipeline **pipeline,
+                nc_settings *settings, nc_registry **registry)
+{
+    nc_error err;
+    nc_error_clear(&err);
+    *pipeline = NULL;
+    *registry = NULL;
+    memset(settings, 0, sizeof *settings);
+
+    if (nc_pipeline_load(opt->pipeline, opt->sets, opt->n_sets, pipeline, &err))
+        return nc_cli_fail(&err);
+    if (nc_pipeline_settings(*pipeline, settings, &err)) {
+        nc_pipeline_free(*pipeline);
+        *pipeline = NULL;
+        return nc_cli_fail(&err);
+    }
+    *registry = nc_registry_new();
+    if (!*registry) {
+        nc_settings_free(settings);
+        nc_pipeline_free(*pipeline);
+        *pipeline = NULL;
+        nc_cli_error("out of memory");
+        return NC_ERR_INTERNAL;
+    }
+    const nc_section *root = nc_pipeline_section(*pipeline, "");
+    for (size_t i = 0; i < settings->n_plugin_path; i++) {
+        char where[NC_PATH_MAX + 64];
+        nc_section_where(root, "plugin_path", where, sizeof where);
+        if (nc_registry_add_dir(*registry, settings->plugin_path[i], where, &err)) {
+            int rc = nc_cli_fail(&err);
+            nc_registry_free(*registry);
+            nc_settings_free(settings);
+            nc_pipeline_free(*pipeline);
+            *registry = NULL;
+            *pipeline = NULL;
+            return rc;
+        }
+    }
+    return NC_OK;
+}

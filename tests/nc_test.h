@@ -1,0 +1,34 @@
+/* nc_test.h - helpers shared by the CMocka tests. */
+#ifndef NC_TEST_H
+#define NC_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Exit code ctest reports as "skipped" (SKIP_RETURN_CODE). */
+#define NC_TEST_SKIP 77
+
+/* NC_TEST_SHARED_DIR "/reference", or NULL when that folder is absent. */
+const char *nc_test_reference_dir(void);
+/* Exits with NC_TEST_SKIP, saying why on stderr, when the reference folder
+ * is absent. Call at the top of main() of tests that need it. */
+void nc_test_require_reference(const char *test_name);
+
+/* A fresh temporary folder (mkdtemp) for the test's own fixtures; removed
+ * with its contents by nc_test_rmtree(). Returns a malloc'd path. */
+char *nc_test_tmpdir(void);
+void nc_test_rmtree(const char *path);
+
+/* Writes len bytes to path; asserts on failure. */
+void nc_test_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole file (NUL-terminated, malloc'd); *len may be NULL. */
+char *nc_test_read_file(const char *path, size_t *len);
+
+/* Runs a shell command line, capturing stdout and stderr (malloc'd, may
+ * be NULL to discard). Returns the exit status (or -1). */
+int nc_test_run(const char *cmdline, char **out, char **errout);
+
+#endif
