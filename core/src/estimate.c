@@ -1,0 +1,153 @@
+/* estimate.c - an accelerator plugin instance and the costing of networks.
+ *
+ * The core, not the plugin, sums the totals, so every accelerator model
+ * gets the same definition of a network's energy, latency and memory. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nascaps/estimate.h"
+#include "nascaps/network.h"
+
+struct nc_accelerator {
+    const nc_plugin_info *info;
+    const nc_accelerator_ops *ops;
+    void *instance;
+};
+
+const char *nc_hw_kind_name(int kind)
+{
+    static const char *const names[] = {"conv", "class", "conv3d", "sum", "update"};
+    if (kind < 0 || kind >= (int)(sizeof names / sizeof names[0]))
+        return NULL;
+    return names[kind];
+}
+
+/* The plugin's ops table, refused when it cannot serve as an accelerator. */
+static int accelerator_ops(const nc_plugin_info *info,
+                           const nc_accelerator_ops **out, nc_error *err)
+{
+    const nc_accelerator_ops *ops = nc_plugin_ops(info);
+    if (!ops || ops->size < NC_ACCELERATOR_OPS_MIN_SIZE || !ops->create ||
+        !ops->cost || !ops->destroy)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: accelerator '%s': incomplete ops table (needs "
+                            "size >= %zu and create, cost, destroy)",
+                            info->file, info->desc->name,
+                            (size_t)NC_ACCELERATOR_OPS_MIN_SIZE);
+    *out = ops;
+    return NC_OK;
+}
+
+int nc_accelerator_open(nc_registry *reg, const nc_pipeline *p,
+                        const char *override, nc_accelerator **out,
+                        nc_error *err)
+{
+    *out = NULL;
+    const nc_section *sec = nc_pipeline_section(p, "accelerator");
+    const char *what = override;
+    char where[NC_PATH_MAX + 64];
+    const char *where_p = NULL;
+    int rc;
+
+    if (override) {
+        where_p = "--accelerator";
+    } else {
+        if ((rc = nc_section_get_string(sec, "plugin", "capsacc", &what, err)))
+            return rc;
+        if (nc_section_has(sec, "plugin")) {
+            nc_section_where(sec, "plugin", where, sizeof where);
+            where_p = where;
+        }
+    }
+
+    const nc_plugin_info *info = NULL;
+    if ((rc = nc_registry_find(reg, NC_KIND_ACCELERATOR, what, where_p, &info, err)))
+        return rc;
+    const nc_accelerator_ops *ops = NULL;
+    if ((rc = accelerator_ops(info, &ops, err)))
+        return rc;
+    if ((rc = nc_pipeline_check_section(p, "accelerator", ops->settings, err)))
+        return rc;
+
+    nc_accelerator *acc = calloc(1, sizeof *acc);
+    if (!acc)
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    acc->info = info;
+    acc->ops = ops;
+    nc_error_clear(err);
+    rc = ops->create(sec, &acc->instance, err);
+    if (rc) {
+        if (err && !err->msg[0])
+            nc_error_set(err, rc, "%s: accelerator '%s' refused its settings (no message)",
+                         info->file, info->desc->name);
+        free(acc);
+        return rc;
+    }
+    *out = acc;
+    return NC_OK;
+}
+
+void nc_accelerator_close(nc_accelerator *acc)
+{
+    if (!acc)
+        return;
+    acc->ops->destroy(acc->instance);
+    free(acc);
+}
+
+const nc_plugin_info *nc_accelerator_plugin(const nc_accelerator *acc)
+{
+    return acc->info;
+}
+
+const char *nc_accelerator_describe(const nc_accelerator *acc)
+{
+    const char *text = NULL;
+    if (acc->ops->size >= offsetof(nc_accelerator_ops, describe) + sizeof acc->ops->describe &&
+        acc->ops->describe)
+        text = acc->ops->describe(acc->instance);
+    return text ? text : acc->info->desc->name;
+}
+
+int nc_accelerator_cost(nc_accelerator *acc, const nc_hw_op *ops, int n,
+                        nc_hw_cost *per_op, nc_estimate *total, nc_error *err)
+{
+    double bytes = 0;
+    nc_estimate t = {0, 0, 0, 0, 0, NAN, n};
+
+    for (int i = 0; i < n; i++) {
+        nc_hw_cost c = {0, 0, 0, 0, 0, 0, NAN};
+        int rc = acc->ops->cost(acc->instance, &ops[i], &c, err);
+        if (rc) {
+            if (err && !err->msg[0])
+                nc_error_set(err, rc, "accelerator '%s': refused operation '%.24s' (no message)",
+                             acc->info->desc->name, ops[i].name);
+            return rc;
+        }
+        t.energy_mj += c.energy_mj;
+        t.latency_ms += c.latency_ms;
+        t.weights += c.weights;
+        t.cycles += c.cycles;
+        bytes += c.memory_bytes;
+        if (!isnan(c.area_um2) && (isnan(t.area_um2) || c.area_um2 > t.area_um2))
+            t.area_um2 = c.area_um2;
+        if (per_op)
+            per_op[i] = c;
+    }
+    t.memory_kib = bytes / 1024.0;
+    *total = t;
+    return NC_OK;
+}
+
+int nc_estimate_genotype(nc_accelerator *acc, nc_registry *reg,
+                         const nc_genotype *g, const char *origin,
+                         nc_estimate *total, nc_error *err)
+{
+    nc_hw_op ops[NC_NETWORK_MAX_HW_OPS];
+    int n = 0;
+    int rc = nc_network_hw_ops(reg, g, origin, ops, &n, err);
+    if (rc)
+        return rc;
+    return nc_accelerator_cost(acc, ops, n, NULL, total, err);
+}

@@ -1,0 +1,343 @@
+/* test_capsacc.c - the CapsAcc cost model against reference/capsacc/MODEL.md:
+ * the two worked examples op by op, the synthesis tables, refusals; then
+ * the plugin through the estimate API (pipeline sections, FILE:LINE
+ * messages, expected.tsv, every reference chromosome). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nc_test.h"
+
+#include "capsacc_model.h"
+#include "nascaps/estimate.h"
+#include "nascaps/network.h"
+#include "nascaps/pipeline.h"
+
+static nc_hw_op mkop(int kind, const char *name, int insize, int inch, int incaps,
+                     int k, int outsize, int outch, int outcaps)
+{
+    nc_hw_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = kind;
+    op.insize = insize;
+    op.inch = inch;
+    op.incaps = incaps;
+    op.k = k;
+    op.outsize = outsize;
+    op.outch = outch;
+    op.outcaps = outcaps;
+    snprintf(op.name, sizeof op.name, "%s", name);
+    return op;
+}
+
+static void assert_rel(double got, double want, double tol)
+{
+    double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
+    if (rel > tol)
+        fail_msg("got %.12g, want %.12g (relative error %.3g > %.3g)", got, want, rel,
+                 tol);
+}
+
+/* One row of a worked example: an operation and its published figures
+ * (energy < 0 when MODEL.md does not print it for the operation). */
+typedef struct example_row {
+    nc_hw_op op;
+    double cycles, power_mw, energy_mj, weights;
+} example_row;
+
+static void check_example(const example_row *rows, int n, double energy_mj,
+                          double latency_ms, double memory_kib, double weights)
+{
+    capsacc_config c;
+    capsacc_config_default(&c);
+    nc_error err;
+    double e = 0, l = 0, w = 0;
+    for (int i = 0; i < n; i++) {
+        nc_hw_cost cost;
+        nc_error_clear(&err);
+        assert_int_equal(capsacc_cost(&c, &rows[i].op, &cost, &err), NC_OK);
+        if (cost.cycles != rows[i].cycles || cost.weights != rows[i].weights)
+            fail_msg("%s: cycles %.0f weights %.0f, want %.0f and %.0f", rows[i].op.name,
+                     cost.cycles, cost.weights, rows[i].cycles, rows[i].weights);
+        assert_rel(cost.power_mw, rows[i].power_mw, 1e-9);
+        /* MODEL.md prints energies to 6 significant digits. */
+        if (rows[i].energy_mj >= 0)
+            assert_rel(cost.energy_mj, rows[i].energy_mj, 5e-6);
+        assert_rel(cost.energy_mj, cost.power_mw * cost.cycles * 3e-9, 1e-12);
+        assert_rel(cost.latency_ms, cost.cycles * 3e-6, 1e-12);
+        assert_true(cost.memory_bytes == cost.weights);
+        assert_rel(cost.area_um2, 1333.750616 * 256 + (cost.power_mw - 0.4815 * 256) /
+                                                          0.2303 * 494.1729, 1e-9);
+        e += cost.energy_mj;
+        l += cost.latency_ms;
+        w += cost.weights;
+    }
+    assert_rel(e, energy_mj, 1e-6);
+    assert_rel(l, latency_ms, 1e-6);
+    assert_rel(w / 1024, memory_kib, 1e-6);
+    assert_true(w == weights);
+}
+
+static void test_capsnet_example(void **state)
+{
+    (void)state;
+    const example_row rows[] = {
+        {mkop(NC_HW_CONV, "conv1", 28, 1, 1, 9, 28, 256, 1), 2096, 370.1456, 0.00232748, 20992},
+        {mkop(NC_HW_CONV, "caps1", 28, 256, 1, 9, 14, 32, 8), 381968, 77419.3136, 88.7151,
+         5308672},
+        {mkop(NC_HW_CLASS, "class", 14, 32, 8, 9, 7, 10, 16), 207441, 126.9488, 0.0790032,
+         3319040},
+        {mkop(NC_HW_SUM, "class.sum1", 14, 32, 8, 9, 7, 10, 16), 3249, 126.9488, 0.00123737, 25920},
+        {mkop(NC_HW_SUM, "class.sum2", 14, 32, 8, 9, 7, 10, 16), 3249, 126.9488, 0.00123737, 25920},
+        {mkop(NC_HW_SUM, "class.sum3", 14, 32, 8, 9, 7, 10, 16), 3249, 126.9488, 0.00123737, 25920},
+        {mkop(NC_HW_SUM, "class.sum4", 14, 32, 8, 9, 7, 10, 16), 3249, 126.9488, 0.00123737, 25920},
+        {mkop(NC_HW_SUM, "class.sum5", 14, 32, 8, 9, 7, 10, 16), 3249, 126.9488, 0.00123737, 25920},
+    };
+    check_example(rows, (int)(sizeof rows / sizeof rows[0]), 88.8026186, 1.82325, 8572.5625,
+                  8778304);
+}
+
+static void test_deepcaps_example(void **state)
+{
+    (void)state;
+    const example_row rows[] = {
+        {mkop(NC_HW_CONV, "conv1", 64, 3, 1, 3, 64, 128, 1), 12512, 178.536, -1, 3584},
+        {mkop(NC_HW_CONV, "cell1.op1", 64, 32, 4, 3, 32, 32, 4), 140320, 4784.536, -1, 147968},
+        {mkop(NC_HW_CONV, "cell1.op2", 32, 32, 4, 3, 32, 32, 4), 140320, 4784.536, -1, 147968},
+        {mkop(NC_HW_CONV, "cell1.op3", 32, 32, 4, 3, 32, 32, 4), 140320, 4784.536, -1, 147968},
+        {mkop(NC_HW_CONV, "cell1.op4", 32, 32, 4, 3, 32, 32, 4), 140320, 4784.536, -1, 147968},
+        {mkop(NC_HW_CONV, "cell2.op1", 32, 32, 4, 3, 16, 32, 8), 51264, 4784.536, -1, 295936},
+        {mkop(NC_HW_CONV, "cell2.op2", 16, 32, 8, 3, 16, 32, 8), 102528, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell2.op3", 16, 32, 8, 3, 16, 32, 8), 102528, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell2.op4", 16, 32, 8, 3, 16, 32, 8), 102528, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell3.op1", 16, 32, 8, 3, 8, 32, 8), 53376, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell3.op2", 8, 32, 8, 3, 8, 32, 8), 53376, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell3.op3", 8, 32, 8, 3, 8, 32, 8), 53376, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell3.op4", 8, 32, 8, 3, 8, 32, 8), 53376, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell4.op1", 8, 32, 8, 3, 4, 32, 8), 41088, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell4.op2", 4, 32, 8, 3, 4, 32, 8), 41088, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV, "cell4.op3", 4, 32, 8, 3, 4, 32, 8), 41088, 9501.08, -1, 591872},
+        {mkop(NC_HW_CONV3D, "cell4.conv3d", 4, 32, 8, 3, 4, 32, 8), 114816, 26480.6384, -1,
+         1771520},
+        {mkop(NC_HW_SUM, "flat.sum1", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_UPDATE, "flat.update1", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_SUM, "flat.sum2", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_UPDATE, "flat.update2", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_SUM, "flat.sum3", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_UPDATE, "flat.update3", 4, 32, 8, 4, 1, 10, 16), 641, 126.9488, -1, 5120},
+        {mkop(NC_HW_CLASS, "flat.class", 4, 32, 8, 4, 1, 10, 16), 41041, 126.9488, -1, 656640},
+    };
+    check_example(rows, (int)(sizeof rows / sizeof rows[0]), 36.3033357, 4.287333, 9051.75,
+                  9268992);
+}
+
+static void expect_cost_refused(const nc_hw_op *op, const char *msg)
+{
+    capsacc_config c;
+    capsacc_config_default(&c);
+    nc_hw_cost cost;
+    nc_error err;
+    nc_error_clear(&err);
+    assert_int_equal(capsacc_cost(&c, op, &cost, &err), NC_ERR_INPUT);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_cost_refusals(void **state)
+{
+    (void)state;
+    nc_hw_op op = mkop(NC_HW_CONV, "conv1", 28, 1, 1, 9, 28, 256, 1);
+    op.k = 0;
+    expect_cost_refused(&op, "accelerator: operation 'conv1': k is 0, expected >= 1");
+    op = mkop(NC_HW_CONV, "conv1", 28, 1, -3, 9, 28, 256, 1);
+    expect_cost_refused(&op, "accelerator: operation 'conv1': incaps is -3, expected >= 1");
+    op = mkop(7, "x", 28, 1, 1, 9, 28, 256, 1);
+    expect_cost_refused(&op, "accelerator: operation 'x': unknown kind 7");
+    /* Sizes the genotype module would refuse still must not overflow. */
+    op = mkop(NC_HW_CONV3D, "big", 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30, 1 << 30,
+              1 << 30);
+    expect_cost_refused(&op, "accelerator: operation 'big': counts exceed 2^53, too large to cost");
+    op = mkop(NC_HW_CONV, "big", 4096, 4096, 4096, 4096, 4096, 4096, 4096);
+    expect_cost_refused(&op, "accelerator: operation 'big': counts exceed 2^53, too large to cost");
+}
+
+/* ---- synthesis tables ------------------------------------------------ */
+
+static char pe_path[4096], mem_path[4096];
+
+static int have_tables(void)
+{
+    const char *ref = nc_test_reference_dir();
+    if (!ref)
+        return 0;
+    snprintf(pe_path, sizeof pe_path, "%s/capsacc/pe_table.csv", ref);
+    snprintf(mem_path, sizeof mem_path, "%s/capsacc/mem_table.csv", ref);
+    FILE *a = fopen(pe_path, "r"), *b = fopen(mem_path, "r");
+    int ok = a && b;
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    return ok;
+}
+
+#define REQUIRE_TABLES()                                                     \
+    do {                                                                     \
+        if (!have_tables()) {                                                \
+            print_message("reference tables absent: skipped\n");             \
+            skip();                                                          \
+        }                                                                    \
+    } while (0)
+
+static void test_tables_default_figures(void **state)
+{
+    (void)state;
+    REQUIRE_TABLES();
+    capsacc_config c;
+    capsacc_config_default(&c);
+    c.p_pe_mw = c.p_mem_mw = c.pe_area_um2 = c.mem_area_um2 = -1;
+    nc_error err;
+    nc_error_clear(&err);
+    assert_int_equal(capsacc_load_pe_table(&c, pe_path, &err), NC_OK);
+    assert_int_equal(capsacc_load_mem_table(&c, mem_path, &err), NC_OK);
+    /* The built-in figures are exactly the tables' default rows. */
+    assert_true(c.p_pe_mw == CAPSACC_DEFAULT_P_PE_MW);
+    assert_true(c.p_mem_mw == CAPSACC_DEFAULT_P_MEM_MW);
+    assert_true(c.pe_area_um2 == CAPSACC_DEFAULT_PE_AREA_UM2);
+    assert_true(c.mem_area_um2 == CAPSACC_DEFAULT_MEM_AREA_UM2);
+}
+
+/* rows=8 cols=8 period 4 ns, width 2: figures from the tables' rows
+ * (4,25,1,2) -> 0.569 mW, 2100.586828 um^2 and (4,25) -> 0.1737 mW. */
+static void test_tables_non_default(void **state)
+{
+    (void)state;
+    REQUIRE_TABLES();
+    capsacc_config c;
+    capsacc_config_default(&c);
+    c.rows = 8;
+    c.cols = 8;
+    c.period_ns = 4;
+    c.pe_width = 2;
+    assert_true(capsacc_needs_pe_table(&c) && capsacc_needs_mem_table(&c));
+    nc_error err;
+    nc_error_clear(&err);
+    assert_int_equal(capsacc_load_pe_table(&c, pe_path, &err), NC_OK);
+    assert_int_equal(capsacc_load_mem_table(&c, mem_path, &err), NC_OK);
+    assert_true(c.p_pe_mw == 0.569);
+    assert_true(c.p_mem_mw == 0.1737);
+
+    /* CapsNet's caps1 by hand: weights (256*81+1)*32*8 = 5308672,
+     * sums_per_out 82*256 = 20992, R*W = 16, w_loads = ceil(5308672/8/16)
+     * = 41474, w_load_cycles 8, data 14^2*256 = 50176,
+     * mem_accum = 8*(20992-16+1) = 167816. */
+    nc_hw_op op = mkop(NC_HW_CONV, "caps1", 28, 256, 1, 9, 14, 32, 8);
+    nc_hw_cost cost;
+    assert_int_equal(capsacc_cost(&c, &op, &cost, &err), NC_OK);
+    double cycles = 8.0 * 41474 + 50176;
+    double power = 0.569 * 64 + 167816 * 0.1737;
+    assert_true(cost.cycles == cycles);
+    assert_true(cost.weights == 5308672);
+    assert_rel(cost.power_mw, power, 1e-12);
+    assert_rel(cost.energy_mj, power * cycles * 4e-9, 1e-12);
+    assert_rel(cost.latency_ms, cycles * 4e-6, 1e-12);
+    assert_rel(cost.area_um2, 2100.586828 * 64 + 167816 * 494.1729, 1e-12);
+}
+
+static void expect_table_refused(int pe, double period, int64_t width, const char *path,
+                                 const char *msg)
+{
+    capsacc_config c;
+    capsacc_config_default(&c);
+    c.period_ns = period;
+    c.pe_width = width;
+    nc_error err;
+    nc_error_clear(&err);
+    int rc = pe ? capsacc_load_pe_table(&c, path, &err) : capsacc_load_mem_table(&c, path, &err);
+    assert_int_equal(rc, NC_ERR_INPUT);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_tables_refuse_configuration(void **state)
+{
+    (void)state;
+    REQUIRE_TABLES();
+    expect_table_refused(1, 1, 1, pe_path,
+                         "accelerator: no synthesis result for period_ns=1 acc_bits=25 "
+                         "pe_stages=1 pe_width=1 in pe_table.csv: power is nan (synthesis failed)");
+    expect_table_refused(1, 3, 111, pe_path,
+                         "accelerator: no synthesis result for period_ns=3 acc_bits=25 "
+                         "pe_stages=1 pe_width=111 in pe_table.csv: power is nan (synthesis failed)");
+    expect_table_refused(1, 5, 1, pe_path,
+                         "accelerator: no synthesis result for period_ns=5 acc_bits=25 "
+                         "pe_stages=1 pe_width=1 in pe_table.csv: the table has no such row");
+    expect_table_refused(0, 7, 1, mem_path,
+                         "accelerator: no synthesis result for period_ns=7 bits=25 in "
+                         "mem_table.csv: the table has no such row");
+}
+
+static void test_tables_malformed(void **state)
+{
+    (void)state;
+    char *dir = nc_test_tmpdir();
+    char path[4200], want[4400];
+    static const struct {
+        const char *text;
+        const char *msg;   /* after "PATH:" */
+    } cases[] = {
+        {"period_ns,acc_bits,pe_stages,pe_width,power_mW,area_um2,delay_ns\n"
+         "3,25,1,1,0.4815,1333.75,2.82\n"
+         "3,25,1\n",
+         "3: malformed CSV: expected 7 fields as in the header, found 3"},
+        {"period_ns,acc_bits,pe_stages,pe_width,area_um2\n3,25,1,1,1333.75\n",
+         "1: malformed CSV: header has no column 'power_mW'"},
+        {"period_ns,acc_bits,pe_stages,power_mW,area_um2\n",
+         "1: malformed CSV: header has no column 'pe_width'"},
+        {"period_ns,acc_bits,pe_stages,pe_width,power_mW,area_um2\n\n2,25,x,1,0.5,1\n",
+         "3: malformed CSV: column 'pe_stages' needs a finite number, got \"x\""},
+        {"period_ns,acc_bits,pe_stages,pe_width,power_mW,area_um2\nnan,25,1,1,0.5,1\n",
+         "2: malformed CSV: column 'period_ns' needs a finite number, got \"nan\""},
+        {"period_ns,acc_bits,pe_stages,pe_width,power_mW,area_um2\n3,25,1,1,0.4815 mW,1\n",
+         "2: malformed CSV: column 'power_mW' needs a number or nan, got \"0.4815 mW\""},
+        {"period_ns,acc_bits,pe_stages,pe_width,power_mW,area_um2\r\n3,25,1,1,0.4,1\r\n"
+         "3,25,1,1,0.5,1\r\n",
+         "3: malformed CSV: duplicate row for the configuration (first on line 2)"},
+        {"", "1: malformed CSV: empty file, expected a header line"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/pe%zu.csv", dir, i);
+        nc_test_write_file(path, cases[i].text, strlen(cases[i].text));
+        snprintf(want, sizeof want, "%s:%s", path, cases[i].msg);
+        expect_table_refused(1, 3, 1, path, want);
+    }
+    snprintf(path, sizeof path, "%s/absent.csv", dir);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+    expect_table_refused(0, 3, 1, path, want);
+
+    /* CRLF line ends and spaces around fields are accepted. */
+    snprintf(path, sizeof path, "%s/mem.csv", dir);
+    const char *ok = "period_ns, bits ,power_mW,area_um2\r\n 3 ,25, 0.25 ,500\r\n";
+    nc_test_write_file(path, ok, strlen(ok));
+    capsacc_config c;
+    capsacc_config_default(&c);
+    nc_error err;
+    nc_error_clear(&err);
+    assert_int_equal(capsacc_load_mem_table(&c, path, &err), NC_OK);
+    assert_true(c.p_mem_mw == 0.25 && c.mem_area_um2 == 500);
+    nc_test_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_capsnet_example),
+        cmocka_unit_test(test_deepcaps_example),
+        cmocka_unit_test(test_cost_refusals),
+        cmocka_unit_test(test_tables_default_figures),
+        cmocka_unit_test(test_tables_non_default),
+        cmocka_unit_test(test_tables_refuse_configuration),
+        cmocka_unit_test(test_tables_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
