@@ -1,0 +1,30 @@
+# test_loader: the loader against deliberately broken plugins, each built
+# from tests/loader/fixture.c into a folder of its own.
+set(NC_FIXTURE_DIR "${CMAKE_CURRENT_BINARY_DIR}/loader")
+# nc_loader_fixture(TARGET CASE NAME FOLDER FILE)
+function(nc_loader_fixture target case name folder file)
+  add_library(${target} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/loader/fixture.c)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/core/include)
+  target_compile_definitions(${target} PRIVATE FIXTURE_CASE=${case} FIXTURE_NAME="${name}")
+  set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${file}
+    C_VISIBILITY_PRESET hidden LIBRARY_OUTPUT_DIRECTORY "${NC_FIXTURE_DIR}/${folder}")
+  target_link_libraries(${target} PRIVATE m)
+  list(APPEND NC_LOADER_FIXTURES ${target})
+  set(NC_LOADER_FIXTURES ${NC_LOADER_FIXTURES} PARENT_SCOPE)
+endfunction()
+
+nc_loader_fixture(fx_good 1 good good good)
+nc_loader_fixture(fx_shadow 1 good shadow good)
+nc_loader_fixture(fx_noentry 2 noentry noentry noentry)
+nc_loader_fixture(fx_abi_major 3 abimajor abimajor abimajor)
+nc_loader_fixture(fx_abi_minor 4 abiminor abiminor abiminor)
+nc_loader_fixture(fx_badkind 5 badkind badkind badkind)
+nc_loader_fixture(fx_small 6 small small small)
+nc_loader_fixture(fx_multi 7 multi multi multi)
+nc_loader_fixture(fx_dup_a 8 dup dup dup_a)
+nc_loader_fixture(fx_dup_b 8 dup dup dup_b)
+nc_loader_fixture(fx_nodesc 9 nodesc nodesc nodesc)
+
+nc_add_test(test_loader SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_loader.c)
+target_compile_definitions(test_loader PRIVATE NC_FIXTURE_DIR="${NC_FIXTURE_DIR}")
+add_dependencies(test_loader ${NC_LOADER_FIXTURES})
