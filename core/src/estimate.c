@@ -15,6 +15,14 @@ struct nc_accelerator {
     void *instance;
 };
 
+const char *nc_hw_kind_name(int kind)
+{
+    static const char *const names[] = {"conv", "class", "conv3d", "sum", "update"};
+    if (kind < 0 || kind >= (int)(sizeof names / sizeof names[0]))
+        return NULL;
+    return names[kind];
+}
+
 /* The plugin's ops table, refused when it cannot serve as an accelerator. */
 static int accelerator_ops(const nc_plugin_info *info,
                            const nc_accelerator_ops **out, nc_error *err)
