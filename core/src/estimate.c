@@ -10,18 +10,15 @@
 #include "nascaps/network.h"
 
 struct nc_accelerator {
-    const nc_plugin_info *info;
+    /* A copy: the registry may move its records when it loads more
+     * plugins; the descriptor and strings they point to stay put. */
+    nc_plugin_info plugin;
+    const nc_plugin_info *info;   /* &plugin */
     const nc_accelerator_ops *ops;
     void *instance;
 };
 
-const char *nc_hw_kind_name(int kind)
-{
-    static const char *const names[] = {"conv", "class", "conv3d", "sum", "update"};
-    if (kind < 0 || kind >= (int)(sizeof names / sizeof names[0]))
-        return NULL;
-    return names[kind];
-}
+/* nc_hw_kind_name() is defined in network.c. */
 
 /* The plugin's ops table, refused when it cannot serve as an accelerator. */
 static int accelerator_ops(const nc_plugin_info *info,
@@ -73,7 +70,8 @@ int nc_accelerator_open(nc_registry *reg, const nc_pipeline *p,
     nc_accelerator *acc = calloc(1, sizeof *acc);
     if (!acc)
         return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
-    acc->info = info;
+    acc->plugin = *info;
+    acc->info = &acc->plugin;
     acc->ops = ops;
     nc_error_clear(err);
     rc = ops->create(sec, &acc->instance, err);
