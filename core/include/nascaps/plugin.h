@@ -14,7 +14,10 @@
  *
  * The host accepts a plugin whose abi_major equals NC_ABI_MAJOR and whose
  * abi_minor is not newer than NC_ABI_MINOR. Use NC_PLUGIN_DESCRIPTOR() so
- * the numbers come from the headers the plugin was built with. */
+ * the numbers come from the headers the plugin was built with.
+ *
+ * ABI history: 1.0 the four kinds with costing and data entries;
+ * 1.1 layer training entries (layer.h). */
 #ifndef NASCAPS_PLUGIN_H
 #define NASCAPS_PLUGIN_H
 
@@ -29,7 +32,7 @@ extern "C" {
 #endif
 
 #define NC_ABI_MAJOR 1
-#define NC_ABI_MINOR 0
+#define NC_ABI_MINOR 1
 
 #define NC_PLUGIN_ENTRY_SYMBOL "nascaps_plugin_entry"
 
