@@ -1,6 +1,7 @@
 /* capsacc.c - the CapsAcc accelerator plugin: reads its pipeline section,
  * picks the synthesis figures (built in for the default configuration,
  * from the tables otherwise) and costs operations with capsacc_model.c. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,23 +84,18 @@ static int read_settings(const nc_section *sec, capsacc_config *c, nc_error *err
 static void differing_settings(const capsacc_config *c, int mem_only, char *buf,
                                size_t size)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-#define NC_APPEND(...)                                                        \
-    do {                                                                      \
-        int w_ = snprintf(buf + used, size - used, __VA_ARGS__);             \
-        if (w_ > 0)                                                           \
-            used = (size_t)w_ < size - used ? used + (size_t)w_ : size - 1;  \
-    } while (0)
+    char part[4][48] = {"", "", "", ""};
     if (c->period_ns != CAPSACC_DEFAULT_PERIOD_NS)
-        NC_APPEND("%speriod_ns=%g", used ? " " : "", c->period_ns);
+        snprintf(part[0], sizeof part[0], " period_ns=%g", c->period_ns);
     if (c->acc_bits != CAPSACC_DEFAULT_ACC_BITS)
-        NC_APPEND("%sacc_bits=%lld", used ? " " : "", (long long)c->acc_bits);
+        snprintf(part[1], sizeof part[1], " acc_bits=%lld", (long long)c->acc_bits);
     if (!mem_only && c->pe_stages != CAPSACC_DEFAULT_PE_STAGES)
-        NC_APPEND("%spe_stages=%lld", used ? " " : "", (long long)c->pe_stages);
+        snprintf(part[2], sizeof part[2], " pe_stages=%lld", (long long)c->pe_stages);
     if (!mem_only && c->pe_width != CAPSACC_DEFAULT_PE_WIDTH)
-        NC_APPEND("%spe_width=%lld", used ? " " : "", (long long)c->pe_width);
-#undef NC_APPEND
+        snprintf(part[3], sizeof part[3], " pe_width=%lld", (long long)c->pe_width);
+    char all[4 * 48];
+    snprintf(all, sizeof all, "%s%s%s%s", part[0], part[1], part[2], part[3]);
+    snprintf(buf, size, "%s", all[0] ? all + 1 : all);
 }
 
 /* Reads one table when given, or checks that the built-in figures cover
@@ -116,7 +112,7 @@ static int load_table(const nc_section *sec, capsacc_config *c, int is_pe,
     if (!path) {
         if (!needed)
             return NC_OK;
-        char which[160];
+        char which[200];
         differing_settings(c, !is_pe, which, sizeof which);
         nc_error_set(err, NC_ERR_INPUT,
                      "accelerator: %s differ%s from the built-in configuration "
@@ -125,6 +121,15 @@ static int load_table(const nc_section *sec, capsacc_config *c, int is_pe,
                      which, strchr(which, ' ') ? "" : "s", key, key);
         return prefix_where(sec, figure_keys, 4, err);
     }
+    /* A table that cannot be read is the setting's fault: say which. */
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int e = errno;
+        nc_section_error(sec, key, err, "cannot open '%s': %s", path, strerror(e));
+        free(path);
+        return NC_ERR_INPUT;
+    }
+    fclose(f);
     rc = is_pe ? capsacc_load_pe_table(c, path, err)
                : capsacc_load_mem_table(c, path, err);
     free(path);
