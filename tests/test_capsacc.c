@@ -328,6 +328,216 @@ static void test_tables_malformed(void **state)
     free(dir);
 }
 
+/* ---- the plugin through the estimate API ----------------------------- */
+
+typedef struct opened {
+    nc_pipeline *pipeline;
+    nc_registry *reg;
+    nc_accelerator *acc;
+} opened;
+
+/* Loads cfg_text (NULL: defaults) and opens the pipeline's accelerator;
+ * returns the status, with err holding the message. */
+static int open_accelerator(const char *cfg_text, opened *o, char *cfg_path, nc_error *err)
+{
+    memset(o, 0, sizeof *o);
+    nc_error_clear(err);
+    const char *path = NULL;
+    if (cfg_text) {
+        nc_test_write_file(cfg_path, cfg_text, strlen(cfg_text));
+        path = cfg_path;
+    }
+    int rc = nc_pipeline_load(path, NULL, 0, &o->pipeline, err);
+    assert_int_equal(rc, NC_OK);
+    o->reg = nc_registry_new();
+    assert_non_null(o->reg);
+    return nc_accelerator_open(o->reg, o->pipeline, NULL, &o->acc, err);
+}
+
+static void close_accelerator(opened *o)
+{
+    nc_accelerator_close(o->acc);
+    nc_registry_free(o->reg);
+    nc_pipeline_free(o->pipeline);
+}
+
+static void test_plugin_non_default_through_tables(void **state)
+{
+    (void)state;
+    REQUIRE_TABLES();
+    char *dir = nc_test_tmpdir(), cfg[4200], text[9000];
+    snprintf(cfg, sizeof cfg, "%s/p.cfg", dir);
+    snprintf(text, sizeof text,
+             "accelerator = {\n  plugin = \"capsacc\";\n  rows = 8;\n  cols = 8;\n"
+             "  period_ns = 4;\n  pe_width = 2;\n  pe_table = \"%s\";\n  mem_table = \"%s\";\n};\n",
+             pe_path, mem_path);
+    opened o;
+    nc_error err;
+    assert_int_equal(open_accelerator(text, &o, cfg, &err), NC_OK);
+    assert_string_equal(nc_accelerator_plugin(o.acc)->desc->name, "capsacc");
+    assert_non_null(strstr(nc_accelerator_describe(o.acc), "8x8 PEs (width 2"));
+
+    /* By hand (R=8, C=8, W=2, S=1, T=4; P_pe 0.569, P_mem 0.1737):
+     * conv1: weights 82*256 = 20992, sums 82, w_loads ceil(20992/8/16) =
+     *   164, cycles 8*164 + 784 = 2096, mem_accum 8*(82-16+1) = 536;
+     * class: weights (32*81+1)*10*16*8 = 3319040, sums 82*32*8 = 20992,
+     *   w_loads ceil(3319040/8/16) = 25930, cycles 8*25930 + 1,
+     *   mem_accum 8 (data_per_weight 1). */
+    const nc_hw_op ops[2] = {mkop(NC_HW_CONV, "conv1", 28, 1, 1, 9, 28, 256, 1),
+                             mkop(NC_HW_CLASS, "class", 14, 32, 8, 9, 7, 10, 16)};
+    const double cycles[2] = {2096, 8.0 * 25930 + 1};
+    const double power[2] = {0.569 * 64 + 536 * 0.1737, 0.569 * 64 + 8 * 0.1737};
+    const double weights[2] = {20992, 3319040};
+    nc_hw_cost per_op[2];
+    nc_estimate total;
+    assert_int_equal(nc_accelerator_cost(o.acc, ops, 2, per_op, &total, &err), NC_OK);
+    double energy = 0, latency = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_true(per_op[i].cycles == cycles[i]);
+        assert_true(per_op[i].weights == weights[i]);
+        assert_rel(per_op[i].power_mw, power[i], 1e-12);
+        assert_rel(per_op[i].energy_mj, power[i] * cycles[i] * 4e-9, 1e-12);
+        energy += power[i] * cycles[i] * 4e-9;
+        latency += cycles[i] * 4e-6;
+    }
+    assert_int_equal(total.n_ops, 2);
+    assert_rel(total.energy_mj, energy, 1e-12);
+    assert_rel(total.latency_ms, latency, 1e-12);
+    assert_rel(total.memory_kib, (20992.0 + 3319040.0) / 1024, 1e-15);
+    assert_true(total.cycles == cycles[0] + cycles[1]);
+    /* area: the larger operation's PE array + accumulator cells */
+    assert_rel(total.area_um2, 2100.586828 * 64 + 536 * 494.1729, 1e-12);
+    close_accelerator(&o);
+    nc_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_plugin_refusals(void **state)
+{
+    (void)state;
+    char *dir = nc_test_tmpdir(), cfg[4200], text[9000], want[9000];
+    snprintf(cfg, sizeof cfg, "%s/p.cfg", dir);
+    opened o;
+    nc_error err;
+
+    /* no tables at all for a non-default period */
+    assert_int_equal(open_accelerator("accelerator = {\n  period_ns = 4;\n  pe_width = 2;\n};\n",
+                                      &o, cfg, &err),
+                     NC_ERR_INPUT);
+    snprintf(want, sizeof want,
+             "%s:2: accelerator: period_ns=4 pe_width=2 differ from the built-in configuration "
+             "(period_ns=3 acc_bits=25 pe_stages=1 pe_width=1): set accelerator.pe_table to the "
+             "synthesis table pe_table.csv",
+             cfg);
+    assert_string_equal(err.msg, want);
+    assert_null(o.acc);
+    close_accelerator(&o);
+
+    /* an unknown setting is refused before the plugin runs */
+    assert_int_equal(open_accelerator("accelerator = {\n  colls = 4;\n};\n", &o, cfg, &err),
+                     NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "(did you mean 'accelerator.cols'?)"));
+    close_accelerator(&o);
+
+    if (have_tables()) {
+        /* the PE table alone does not give the memory cell at 4 ns */
+        snprintf(text, sizeof text,
+                 "accelerator = {\n  pe_table = \"%s\";\n  acc_bits = 25;\n  period_ns = 4;\n};\n",
+                 pe_path);
+        assert_int_equal(open_accelerator(text, &o, cfg, &err), NC_ERR_INPUT);
+        snprintf(want, sizeof want,
+                 "%s:4: accelerator: period_ns=4 differs from the built-in configuration "
+                 "(period_ns=3 acc_bits=25 pe_stages=1 pe_width=1): set accelerator.mem_table "
+                 "to the synthesis table mem_table.csv",
+                 cfg);
+        assert_string_equal(err.msg, want);
+        close_accelerator(&o);
+
+        /* no row for period 5 in the PE table */
+        snprintf(text, sizeof text,
+                 "accelerator = {\n  rows = 8;\n  cols = 8;\n  period_ns = 5;\n"
+                 "  pe_table = \"%s\";\n  mem_table = \"%s\";\n};\n",
+                 pe_path, mem_path);
+        assert_int_equal(open_accelerator(text, &o, cfg, &err), NC_ERR_INPUT);
+        snprintf(want, sizeof want,
+                 "%s:4: accelerator: no synthesis result for period_ns=5 acc_bits=25 pe_stages=1 "
+                 "pe_width=1 in pe_table.csv: the table has no such row",
+                 cfg);
+        assert_string_equal(err.msg, want);
+        close_accelerator(&o);
+    }
+
+    /* a malformed table names its own file and line */
+    char table[4200];
+    snprintf(table, sizeof table, "%s/mem.csv", dir);
+    nc_test_write_file(table, "period_ns,bits,power_mW,area_um2\n3,25,0.2303\n", 45);
+    snprintf(text, sizeof text, "accelerator = {\n  mem_table = \"%s\";\n};\n", table);
+    assert_int_equal(open_accelerator(text, &o, cfg, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s:2: malformed CSV: expected 4 fields as in the header, found 3",
+             table);
+    assert_string_equal(err.msg, want);
+    close_accelerator(&o);
+
+    /* a missing table names the setting */
+    snprintf(text, sizeof text, "accelerator = {\n  rows = 4;\n  pe_table = \"%s/none.csv\";\n};\n",
+             dir);
+    assert_int_equal(open_accelerator(text, &o, cfg, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want,
+             "%s:3: setting 'accelerator.pe_table': cannot open '%s/none.csv': No such file or "
+             "directory",
+             cfg, dir);
+    assert_string_equal(err.msg, want);
+    close_accelerator(&o);
+
+    /* out-of-range values are refused by the getters */
+    assert_int_equal(open_accelerator("accelerator = {\n  rows = 0;\n};\n", &o, cfg, &err),
+                     NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "p.cfg:2: setting 'accelerator.rows'"));
+    close_accelerator(&o);
+    nc_test_rmtree(dir);
+    free(dir);
+}
+
+static void test_plugin_reference_figures(void **state)
+{
+    (void)state;
+    const char *ref = nc_test_reference_dir();
+    if (!ref) {
+        print_message("reference folder absent: skipped\n");
+        skip();
+    }
+    opened o;
+    nc_error err;
+    assert_int_equal(open_accelerator(NULL, &o, NULL, &err), NC_OK);
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/capsacc/expected.tsv", ref);
+    char *expected = nc_test_read_file(path, NULL);
+    assert_non_null(expected);
+    int rows = 0;
+    for (char *line = strchr(expected, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        char name[1024];
+        double want[4];
+        assert_int_equal(sscanf(line + 1, "%1023s %lf %lf %lf %lf", name, &want[0], &want[1],
+                                &want[2], &want[3]),
+                         5);
+        snprintf(path, sizeof path, "%s/chroms/%s", ref, name);
+        nc_genotype g;
+        nc_estimate e;
+        if (nc_genotype_load(path, &g, &err) ||
+            nc_estimate_genotype(o.acc, o.reg, &g, path, &e, &err))
+            fail_msg("%s", err.msg);
+        assert_rel(e.energy_mj, want[0], 1e-6);
+        assert_rel(e.latency_ms, want[1], 1e-6);
+        assert_rel(e.memory_kib, want[2], 1e-6);
+        assert_true(e.weights == want[3]);
+        rows++;
+    }
+    assert_true(rows >= 6);
+    free(expected);
+    close_accelerator(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +548,9 @@ int main(void)
         cmocka_unit_test(test_tables_non_default),
         cmocka_unit_test(test_tables_refuse_configuration),
         cmocka_unit_test(test_tables_malformed),
+        cmocka_unit_test(test_plugin_non_default_through_tables),
+        cmocka_unit_test(test_plugin_refusals),
+        cmocka_unit_test(test_plugin_reference_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
