@@ -3,8 +3,20 @@
  * A dataset plugin opens its files (or generates its data) and reads
  * samples by index as float pixels in [0, 1], NHWC, labels 0..classes-1.
  * Normalisation, resize x2, shift augmentation, subsets and the validation
- * split are core services (dataprep, see docs/ARCHITECTURE.md): a plugin
- * only decodes. */
+ * split are core services (nascaps/data.h, docs/DATASETS.md): a plugin only
+ * decodes.
+ *
+ * Contract of a plugin:
+ * - open() reads its settings from the section with the nc_section getters
+ *   (the core has already refused keys that are neither core keys nor in
+ *   ops->settings), checks the data completely (every label in range,
+ *   every count consistent) and fills info. A bad file gives ONE line
+ *   naming the file, the byte offset or variable, and what was expected.
+ *   Decoding happens here, once: read() must not fail on valid indices.
+ * - read() is called by the core with indices already checked against
+ *   info's counts, one call at a time per handle.
+ * - close() frees everything open() made; it accepts what a successful
+ *   open() returned, never a failed one's. */
 #ifndef NASCAPS_DATASET_H
 #define NASCAPS_DATASET_H
 
@@ -19,7 +31,8 @@ typedef enum nc_split { NC_SPLIT_TRAIN = 0, NC_SPLIT_TEST = 1 } nc_split;
 typedef struct nc_dataset_info {
     int height, width, channels, classes;
     int64_t train_count, test_count;
-    /* "none" or "standard": what `dataset.normalize` defaults to. */
+    /* "none" or "standard": what `dataset.normalize` defaults to. A static
+     * string (not owned by the handle). */
     const char *default_normalize;
     /* One line for `nascaps validate`, e.g. "Fashion-MNIST (IDX, gzip)". */
     char description[160];
@@ -41,6 +54,29 @@ typedef struct nc_dataset_ops {
 
 #define NC_DATASET_OPS_MIN_SIZE \
     (offsetof(nc_dataset_ops, close) + sizeof(void (*)(void *)))
+
+/* Largest image side and channel count the core accepts from a plugin. */
+#define NC_DATASET_MAX_SIDE 4096
+#define NC_DATASET_MAX_CHANNELS 64
+#define NC_DATASET_MAX_CLASSES 100000
+
+/* Helper for dataset plugins (in libnascaps): reads a whole file, gzip or
+ * raw (zlib decides by the magic bytes), into a malloc'd buffer *data of
+ * *len bytes (caller frees). A gzip stream is read to its end so that its
+ * CRC and length are checked: a corrupt or truncated gzip is an error, not
+ * short data. The buffer grows with the data actually read, so a lying
+ * header cannot make it allocate more than the file holds; max_bytes
+ * bounds the uncompressed size. *gzip (may be NULL) tells which it was.
+ * Concatenated gzip members are accepted; bytes after the last one are
+ * not. Errors (offsets count bytes of the file as stored):
+ *   "PATH: cannot open: REASON"
+ *   "PATH: offset N: gzip data error: REASON (M bytes decompressed)"
+ *   "PATH: offset N: gzip stream truncated (M bytes decompressed)"
+ *   "PATH: offset N: data after the end of the gzip stream"
+ *   "PATH: larger than MAX bytes (uncompressed)" */
+int nc_dataset_read_file(const char *path, size_t max_bytes,
+                         unsigned char **data, size_t *len, int *gzip,
+                         nc_error *err);
 
 #ifdef __cplusplus
 }
