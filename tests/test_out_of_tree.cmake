@@ -1,0 +1,6 @@
+# The example accelerator built out of tree against an installed copy
+# (tests/out_of_tree.sh installs this build to a temporary prefix).
+add_test(NAME test_out_of_tree
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/out_of_tree.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(test_out_of_tree PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+  ENVIRONMENT "NASCAPS_PLUGIN_PATH=")
