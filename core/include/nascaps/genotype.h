@@ -1,5 +1,5 @@
 /* nascaps/genotype.h - genotypes: the network descriptions the search
- * evolves (see docs/ARCHITECTURE.md, "Genotype").
+ * evolves (docs/GENOTYPE.md: format, validity rules, counting rules).
  *
  * A genotype is L layer genes [type, insize, inch, incaps, k, stride,
  * outsize, outch, outcaps], a skip gene [s] and a resize gene [r]. Every
@@ -71,7 +71,7 @@ int nc_genotype_load(const char *path, nc_genotype *out, nc_error *err);
  * Returns the length written (snprintf semantics). */
 int nc_genotype_to_string(const nc_genotype *g, char *buf, size_t size);
 /* Bytes enough for any canonical string. */
-#define NC_GENOTYPE_STRING_MAX (NC_MAX_LAYERS * 9 * 12 + 64)
+#define NC_GENOTYPE_STRING_MAX (NC_MAX_LAYERS * NC_GENE_FIELDS * 13 + 64)
 /* Writes the canonical text plus a newline to path. */
 int nc_genotype_save(const nc_genotype *g, const char *path, nc_error *err);
 /* First 12 hex digits of nc_hash64 of the canonical string (+ NUL). */
@@ -82,7 +82,7 @@ typedef struct nc_data_shape {
     int size, channels, classes;
 } nc_data_shape;
 
-/* Validity rules of docs/ARCHITECTURE.md. Messages name `origin`, the
+/* Validity rules of docs/GENOTYPE.md. Messages name `origin`, the
  * 1-based gene index and the field: "net.chr: gene 2 (caps): field
  * 'insize' is 14 but gene 1 makes outsize 28". data may be NULL. */
 int nc_genotype_validate(const nc_genotype *g, const char *origin,
@@ -95,8 +95,10 @@ int nc_genotype_validate(const nc_genotype *g, const char *origin,
  * (pin_last_k aside). Returns NC_OK when the result validates. */
 int nc_genotype_repair(nc_genotype *g, int pin_last_k, nc_error *err);
 
-/* Shape a gene's layer produces: [outsize, outsize, outch, outcaps]
- * (the last gene: [1, 1, outch, outcaps]). */
+/* [outsize, outsize, outch, outcaps] and [insize, insize, inch, incaps]:
+ * the gene's own view of its output and input. (The last gene's layer
+ * really produces [1, 1, outch, outcaps]: its outsize is not used; the
+ * layer plugins' describe() reports that.) */
 nc_shape nc_gene_out_shape(const nc_gene *gene);
 nc_shape nc_gene_in_shape(const nc_gene *gene);
 

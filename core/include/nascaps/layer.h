@@ -113,8 +113,11 @@ static inline int nc_layer_can_train(const nc_layer_ops *ops)
 /* Helpers for layer plugins, implemented in libnascaps (ABI 1.0). */
 
 /* The gene at ctx->index, or NULL (with err set) when ctx does not hold a
- * genotype with that index: plugins call it first. */
-const nc_gene *nc_layer_ctx_gene(const nc_layer_ctx *ctx, nc_error *err);
+ * genotype with that index or its role is not one of `roles` (a mask of
+ * NC_ROLE_BIT()s) that plugin `plugin` serves: plugins call it first. */
+#define NC_ROLE_BIT(role) (1u << (unsigned)(role))
+const nc_gene *nc_layer_ctx_gene(const nc_layer_ctx *ctx, unsigned roles,
+                                 const char *plugin, nc_error *err);
 
 /* Fills op: kind, ctx layer index, the seven integers of gene (insize,
  * inch, incaps, k, outsize, outch, outcaps) and a printf-formatted name. */
