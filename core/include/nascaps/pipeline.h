@@ -111,6 +111,11 @@ int nc_pipeline_check_section(const nc_pipeline *p, const char *path,
                               const nc_setting_spec *plugin_spec,
                               nc_error *err);
 
+/* The core's own settings (the table docs/CONFIG.md documents): full
+ * dotted names, types, defaults as libconfig text, one-line help. */
+size_t nc_pipeline_core_count(void);
+const nc_setting_spec *nc_pipeline_core_at(size_t i);   /* NULL past the end */
+
 /* Nearest of candidates to word by edit distance (NULL when nothing is
  * close enough to suggest). */
 const char *nc_nearest_name(const char *word, const char *const *candidates,

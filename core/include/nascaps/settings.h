@@ -63,6 +63,11 @@ int nc_section_get_int(const nc_section *sec, const char *key, int64_t def,
                        int64_t min, int64_t max, int64_t *out, nc_error *err);
 int nc_section_get_real(const nc_section *sec, const char *key, double def,
                         double min, double max, double *out, nc_error *err);
+/* Like nc_section_get_real but the lower bound is exclusive: min < value
+ * <= max ("expected a number > 0", "expected a number in (0, 1]"). */
+int nc_section_get_real_above(const nc_section *sec, const char *key,
+                              double def, double min, double max, double *out,
+                              nc_error *err);
 int nc_section_get_bool(const nc_section *sec, const char *key, int def,
                         int *out, nc_error *err);
 /* *out is borrowed from the pipeline (or is def). */
@@ -83,6 +88,13 @@ int nc_section_get_path(const nc_section *sec, const char *key,
 int nc_section_get_int_list(const nc_section *sec, const char *key,
                             int64_t min, int64_t max, int64_t **out,
                             size_t *count, nc_error *err);
+
+/* String list (array or list of strings): *out is a malloc'd array
+ * (caller frees the array, not the strings, which are borrowed) of
+ * *count entries; unset or empty: NULL and 0. */
+int nc_section_get_string_list(const nc_section *sec, const char *key,
+                               const char ***out, size_t *count,
+                               nc_error *err);
 
 /* Formats an error about key in the standard form
  * "WHERE: setting 'PATH.KEY': MESSAGE" and returns NC_ERR_INPUT. */
