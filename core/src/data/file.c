@@ -157,8 +157,25 @@ int nc_dataset_read_file(const char *path, size_t max_bytes,
     unsigned char magic[2];
     size_t m = fread(magic, 1, 2, f);
     int gz = m == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    rewind(f);
     growbuf b = {NULL, 0, 0, max_bytes};
+    if (gz && fseek(f, -4, SEEK_END) == 0) {
+        /* The gzip trailer's size (mod 2^32) sizes the buffer up front,
+         * saving the copies of growing it; trusted only up to 8x the
+         * compressed size, so a corrupt trailer cannot make us allocate
+         * much. */
+        long csize = ftell(f) + 4;
+        unsigned char t[4];
+        if (csize > 0 && fread(t, 1, 4, f) == 4) {
+            size_t hint = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 |
+                          (size_t)t[3] << 24;
+            size_t cap = (size_t)csize * 8;
+            hint = hint < cap ? hint : cap;
+            hint = hint < max_bytes ? hint + 1 : max_bytes + 1;
+            if (hint > ((size_t)1 << 16) && (b.data = malloc(hint)))
+                b.cap = hint;
+        }
+    }
+    rewind(f);
     int status = gz ? read_gzip(path, f, &b, err) : read_raw(path, f, &b, err);
     fclose(f);
     if (status != NC_OK) {
