@@ -209,7 +209,7 @@ static double routing_objective(void *p)
 
 static void check_routing(int R, int with_bias, nc_rng *rng)
 {
-    routing_ctx t = { .G = 3, .ni = 6, .nj = 3, .nd = 4, .R = R };
+    routing_ctx t = { .G = 3, .ni = 5, .nj = 3, .nd = 10, .R = R };
     size_t nh = (size_t)t.G * t.ni * t.nj * t.nd;
     size_t nv = (size_t)t.G * t.nj * t.nd, nb = (size_t)t.nj * t.nd;
     t.uhat = nn_alloc(nh * sizeof(double));

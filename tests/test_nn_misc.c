@@ -14,7 +14,8 @@
 
 /* ---- batch norm --------------------------------------------------------- */
 
-enum { BN_ROWS = 12, BN_C = 5 };
+/* more rows than one 32-row partial sum, channels past one SIMD block */
+enum { BN_ROWS = 40, BN_C = 11 };
 
 typedef struct bn_ctx {
     double x[BN_ROWS * BN_C], gamma[BN_C], beta[BN_C], r[BN_ROWS * BN_C];

@@ -4,15 +4,36 @@
 #include "nascaps/nn.h"
 #include "nn/nn_internal.h"
 
+/* Blocks of 8, loaded into locals first, so the -O2 vectoriser turns the
+ * selects into SIMD even though y may alias x (a branch per element
+ * mispredicts half the time on activations). */
 void nc_relu_forward(size_t n, const float *x, float *y)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float t[8];
+        for (int k = 0; k < 8; k++)
+            t[k] = x[i + k];
+        for (int k = 0; k < 8; k++)
+            y[i + k] = t[k] > 0.0f ? t[k] : 0.0f;
+    }
+    for (; i < n; i++)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void nc_relu_backward(size_t n, const float *y, const float *dy, float *dx)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float t[8], g[8];
+        for (int k = 0; k < 8; k++) {
+            t[k] = y[i + k];
+            g[k] = dy[i + k];
+        }
+        for (int k = 0; k < 8; k++)
+            dx[i + k] = t[k] > 0.0f ? g[k] : 0.0f;
+    }
+    for (; i < n; i++)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 

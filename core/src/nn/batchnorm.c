@@ -22,16 +22,16 @@ static void affine_block(int64_t rows, int channels, int c0, int c1,
                          const float *x, const float *a, const float *b,
                          float *y)
 {
-    const int w = c1 - c0;
     for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * channels + c0;
-        float *yr = y + (size_t)r * channels + c0;
-        for (int j = 0; j < w; j++)
-            yr[j] = a[j] * xr[j] + b[j];
+        size_t o = (size_t)r * channels + (size_t)c0;
+        nc_nn_affine((size_t)(c1 - c0), a, x + o, b, y + o);
     }
 }
 
-/* s1[c] = sum_r u[r, c], s2[c] = sum_r u[r, c] * v[r, c] (v NULL: u). */
+/* s1[c] = sum_r u[r, c], s2[c] = sum_r u[r, c] * v[r, c] (v NULL: u).
+ * Float partial sums over BN_ROWS_PART rows (vectorisable, and exact
+ * enough for so few terms) are added into the double totals. */
+#define BN_ROWS_PART 32
 static void channel_sums(int64_t rows, int channels, const float *u,
                          const float *v, double *s1, double *s2)
 {
@@ -39,12 +39,22 @@ static void channel_sums(int64_t rows, int channels, const float *u,
     memset(s2, 0, (size_t)channels * sizeof(double));
     if (!v)
         v = u;
-    for (int64_t r = 0; r < rows; r++) {
-        const float *ur = u + (size_t)r * channels;
-        const float *vr = v + (size_t)r * channels;
-        for (int c = 0; c < channels; c++) {
-            s1[c] += ur[c];
-            s2[c] += (double)ur[c] * vr[c];
+    float p1[BN_BLOCK], p2[BN_BLOCK];
+    for (int c0 = 0; c0 < channels; c0 += BN_BLOCK) {
+        const int w = channels - c0 < BN_BLOCK ? channels - c0 : BN_BLOCK;
+        for (int64_t r0 = 0; r0 < rows; r0 += BN_ROWS_PART) {
+            int64_t r1 = r0 + BN_ROWS_PART < rows ? r0 + BN_ROWS_PART : rows;
+            memset(p1, 0, sizeof p1);
+            memset(p2, 0, sizeof p2);
+            for (int64_t r = r0; r < r1; r++) {
+                const float *ur = u + (size_t)r * channels + c0;
+                const float *vr = v + (size_t)r * channels + c0;
+                nc_nn_axpy_mul((size_t)w, ur, vr, p1, p2);
+            }
+            for (int j = 0; j < w; j++) {
+                s1[c0 + j] += p1[j];
+                s2[c0 + j] += p2[j];
+            }
         }
     }
 }
@@ -139,7 +149,7 @@ int nc_batchnorm_backward(int64_t rows, int channels, const float *x,
     }
     if (!dx)
         return NC_OK;
-    float A[BN_BLOCK], B[BN_BLOCK], C[BN_BLOCK];
+    float A[BN_BLOCK], B[BN_BLOCK], C[BN_BLOCK], tmp[BN_BLOCK];
     for (int c0 = 0; c0 < channels; c0 += BN_BLOCK) {
         int c1 = c0 + BN_BLOCK < channels ? c0 + BN_BLOCK : channels;
         for (int c = c0; c < c1; c++) {
@@ -150,9 +160,10 @@ int nc_batchnorm_backward(int64_t rows, int channels, const float *x,
             C[c - c0] = (float)(-g * s * sdy[c] / m - bx * save_mean[c]);
         }
         for (int64_t r = 0; r < rows; r++) {
-            size_t o = (size_t)r * channels + c0;
-            for (int j = 0; j < c1 - c0; j++)
-                dx[o + j] = A[j] * dy[o + j] + B[j] * x[o + j] + C[j];
+            size_t o = (size_t)r * channels + (size_t)c0;
+            /* dx may be dy: B x + C first, into dx only after dy is read */
+            nc_nn_affine((size_t)(c1 - c0), B, x + o, C, tmp);
+            nc_nn_affine((size_t)(c1 - c0), A, dy + o, tmp, dx + o);
         }
     }
     return NC_OK;

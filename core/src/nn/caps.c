@@ -40,6 +40,8 @@ int nc_caps_votes_forward(int batch, int in_caps, int in_dim, int out_caps,
         return NC_ERR_INPUT;
     const int jd = out_caps * out_dim;
     const int ldu = in_caps * in_dim, ldh = in_caps * jd;
+    /* one [batch, in_dim] x [in_dim, J*D] product per input capsule, on
+     * strided views of u and uhat */
     for (int i = 0; i < in_caps; i++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, jd,
                     in_dim, 1.0f, u + (size_t)i * in_dim, ldu,
@@ -150,32 +152,17 @@ static int routing_check(const char *kernel, const nc_routing *r,
 
 /* s[j] = sum_i c[i, j] u[i, j] (+ bias[j]) */
 static void weighted_sum(int ni, int nj, int nd, const float *c,
-                         const float *u,
-                         const float *bias, float *s)
+                         const float *u, const float *bias, float *s)
 {
     const size_t jd = (size_t)nj * nd;
     if (bias)
         memcpy(s, bias, jd * sizeof(float));
     else
         memset(s, 0, jd * sizeof(float));
-    for (int i = 0; i < ni; i++) {
-        const float *ci = c + (size_t)i * nj, *ui = u + (size_t)i * jd;
-        for (int j = 0; j < nj; j++) {
-            const float cij = ci[j];
-            const float *uij = ui + (size_t)j * nd;
-            float *sj = s + (size_t)j * nd;
-            for (int d = 0; d < nd; d++)
-                sj[d] += cij * uij[d];
-        }
-    }
-}
-
-static float dot(int n, const float *a, const float *b)
-{
-    float acc = 0.0f;
-    for (int k = 0; k < n; k++)
-        acc += a[k] * b[k];
-    return acc;
+    for (int i = 0; i < ni; i++)
+        for (int j = 0; j < nj; j++)
+            nc_nn_axpy((size_t)nd, c[(size_t)i * nj + j],
+                       u + ((size_t)i * nj + j) * nd, s + (size_t)j * nd);
 }
 
 int nc_routing_forward(const nc_routing *r, int64_t groups, const float *uhat,
@@ -208,8 +195,8 @@ int nc_routing_forward(const nc_routing *r, int64_t groups, const float *uhat,
                 for (int i = 0; i < ni; i++)
                     for (int j = 0; j < nj; j++)
                         b[(size_t)i * nj + j] +=
-                            dot(nd, u + ((size_t)i * nj + j) * nd,
-                                vr + (size_t)j * nd);
+                            nc_nn_dot((size_t)nd, u + ((size_t)i * nj + j) * nd,
+                                      vr + (size_t)j * nd);
             } else {
                 memcpy(v + (size_t)g * jd, vr, jd * sizeof(float));
             }
@@ -243,7 +230,6 @@ int nc_routing_backward(const nc_routing *r, int64_t groups,
         const float *u = uhat + (size_t)g * ij * nd;
         float *du = duhat + (size_t)g * ij * nd;
         const float *cg = cache + (size_t)g * group_cache(r);
-        memset(du, 0, ij * nd * sizeof(float));
         for (int it = nr - 1; it >= 0; it--) {
             const float *c = cg + (size_t)it * (ij + 2 * jd);
             const float *s = c + ij, *vr = s + jd;
@@ -256,12 +242,9 @@ int nc_routing_backward(const nc_routing *r, int64_t groups,
                         const float a = dbn[(size_t)i * nj + j];
                         const float *uij = u + ((size_t)i * nj + j) * nd;
                         float *duij = du + ((size_t)i * nj + j) * nd;
-                        const float *vj = vr + (size_t)j * nd;
-                        float *dvj = dvr + (size_t)j * nd;
-                        for (int d = 0; d < nd; d++) {
-                            duij[d] += a * vj[d];
-                            dvj[d] += a * uij[d];
-                        }
+                        nc_nn_axpy((size_t)nd, a, vr + (size_t)j * nd, duij);
+                        nc_nn_axpy((size_t)nd, a, uij,
+                                   dvr + (size_t)j * nd);
                     }
                 }
             }
@@ -275,11 +258,13 @@ int nc_routing_backward(const nc_routing *r, int64_t groups,
                     const float *uij = u + e * nd;
                     float *duij = du + e * nd;
                     const float *dsj = ds + (size_t)j * nd;
-                    const float cij = c[e];
-                    for (int d = 0; d < nd; d++)
-                        duij[d] += cij * dsj[d];
+                    /* the last iteration is the first to touch duhat */
+                    if (it == nr - 1)
+                        nc_nn_scale((size_t)nd, c[e], dsj, duij);
+                    else
+                        nc_nn_axpy((size_t)nd, c[e], dsj, duij);
                     if (it > 0)
-                        dc[e] = dot(nd, uij, dsj);
+                        dc[e] = nc_nn_dot((size_t)nd, uij, dsj);
                 }
             }
             if (it == 0)
