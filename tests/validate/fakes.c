@@ -1,0 +1,119 @@
+/* fakes.c - a dataset, an accelerator and an optimizer plugin in one .so,
+ * for `nascaps validate` tests that must not depend on the real plugins.
+ * Their settings go through the core's getters like a real plugin's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nascaps/accelerator.h>
+#include <nascaps/dataset.h>
+#include <nascaps/optimizer.h>
+
+static const nc_setting_spec ds_settings[] = {
+    {"classes", NC_SET_INT, "3", "number of classes"},
+    {"refuse", NC_SET_BOOL, "false", "fail to open"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int ds_open(const nc_section *sec, void **handle, nc_dataset_info *info,
+                   nc_error *err)
+{
+    int64_t classes;
+    int refuse;
+    if (nc_section_get_int(sec, "classes", 3, 2, 100, &classes, err) ||
+        nc_section_get_bool(sec, "refuse", 0, &refuse, err))
+        return err->status;
+    if (refuse)
+        return nc_section_error(sec, "refuse", err, "the fake dataset refuses");
+    int *h = malloc(sizeof *h);
+    if (!h)
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    *h = (int)classes;
+    memset(info, 0, sizeof *info);
+    info->height = 8;
+    info->width = 8;
+    info->channels = 1;
+    info->classes = (int)classes;
+    info->train_count = 100;
+    info->test_count = 20;
+    info->default_normalize = "none";
+    strcpy(info->description, "fake data");
+    *handle = h;
+    return NC_OK;
+}
+
+static int ds_read(void *handle, int split, const int64_t *index, size_t n,
+                   float *images, int32_t *labels, nc_error *err)
+{
+    memset(images, 0, n * 64 * sizeof *images);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (int32_t)(index[i] % *(int *)handle);
+    return NC_OK;
+}
+
+static void ds_close(void *handle)
+{
+    free(handle);
+}
+
+static const nc_dataset_ops ds_ops = {sizeof ds_ops, ds_settings, ds_open,
+                                      ds_read, ds_close};
+
+static const nc_setting_spec acc_settings[] = {
+    {"rows", NC_SET_INT, "16", "rows"},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct fake_acc {
+    char text[64];
+} fake_acc;
+
+static int acc_create(const nc_section *sec, void **instance, nc_error *err)
+{
+    int64_t rows;
+    if (nc_section_get_int(sec, "rows", 16, 1, 64, &rows, err))
+        return err->status;
+    fake_acc *a = malloc(sizeof *a);
+    if (!a)
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    snprintf(a->text, sizeof a->text, "fake accelerator, %d rows", (int)rows);
+    *instance = a;
+    return NC_OK;
+}
+
+static int acc_cost(void *instance, const nc_hw_op *op, nc_hw_cost *out,
+                    nc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return NC_OK;
+}
+
+static void acc_destroy(void *instance)
+{
+    free(instance);
+}
+
+static const char *acc_describe(void *instance)
+{
+    return ((fake_acc *)instance)->text;
+}
+
+static const nc_accelerator_ops acc_ops = {sizeof acc_ops, acc_settings,
+                                           acc_create, acc_cost, acc_destroy,
+                                           acc_describe};
+
+static const nc_setting_spec opt_settings[] = {
+    {"population", NC_SET_INT, "10", "population"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const nc_optimizer_ops opt_ops = {sizeof opt_ops, opt_settings};
+
+static const nc_plugin_desc descs[] = {
+    NC_PLUGIN_DESCRIPTOR(NC_KIND_DATASET, "fakeds", "0.1", "fake dataset", &ds_ops),
+    NC_PLUGIN_DESCRIPTOR(NC_KIND_ACCELERATOR, "fakeacc", "0.1", "fake accelerator",
+                         &acc_ops),
+    NC_PLUGIN_DESCRIPTOR(NC_KIND_OPTIMIZER, "fakeopt", "0.1", "fake optimizer",
+                         &opt_ops),
+};
+NC_PLUGIN_ENTRY(descs)
