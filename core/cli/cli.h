@@ -23,6 +23,8 @@ typedef struct nc_cli_command {
 extern const nc_cli_command nc_cli_plugins;
 extern const nc_cli_command nc_cli_validate;
 extern const nc_cli_command nc_cli_estimate;
+extern const nc_cli_command nc_cli_train;
+extern const nc_cli_command nc_cli_evaluate;
 
 /* Prints "nascaps: MESSAGE" on stderr. */
 void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,6 +11,8 @@ static const nc_cli_command *const commands[] = {
     &nc_cli_plugins,
     &nc_cli_validate,
     &nc_cli_estimate,
+    &nc_cli_train,
+    &nc_cli_evaluate,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
