@@ -6,6 +6,8 @@
  * matrix (no bias, as Sabour), then dynamic routing. */
 #include <nascaps/layer.h>
 
+#include "caps_train.h"
+
 /* Vote/routing passes the reference model costs after the class op. */
 #define CLASS_SUM_OPS 5
 
@@ -58,6 +60,13 @@ static const nc_layer_ops caps_ops = {
     .size = sizeof(nc_layer_ops),
     .describe = caps_describe,
     .hw_ops = caps_hw_ops,
+    .train_bytes = caps_train_bytes,
+    .create = caps_create,
+    .workspace = caps_workspace,
+    .forward = caps_forward,
+    .backward = caps_backward,
+    .tensors = caps_tensors,
+    .destroy = caps_destroy,
 };
 
 static const nc_plugin_desc caps_descs[] = {

@@ -3,6 +3,8 @@
  * batch norm's beta already shifts every filter. */
 #include <nascaps/layer.h>
 
+#include "conv_train.h"
+
 #define CONV_ROLES (NC_ROLE_BIT(NC_ROLE_CONV))
 
 static int conv_describe(const nc_layer_ctx *ctx, nc_layer_info *info, nc_error *err)
@@ -34,6 +36,13 @@ static const nc_layer_ops conv_ops = {
     .size = sizeof(nc_layer_ops),
     .describe = conv_describe,
     .hw_ops = conv_hw_ops,
+    .train_bytes = conv_train_bytes,
+    .create = conv_create,
+    .workspace = conv_workspace,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .tensors = conv_tensors,
+    .destroy = conv_destroy,
 };
 
 static const nc_plugin_desc conv_descs[] = {

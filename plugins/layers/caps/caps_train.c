@@ -1,0 +1,326 @@
+/* caps_train.c - training of type-1 genes.
+ *
+ * Primary/convolutional capsules: s = conv(x) + b, out = squash(s) per
+ * capsule of dim outcaps; s is kept for squash's backward.
+ * Class capsules: the input viewed as [N, incaps] capsules votes
+ * u_hat = u W (one matrix per input capsule, all classes side by side),
+ * then dynamic routing; u_hat and the per-iteration routing state are
+ * kept, and the backward pass differentiates through every iteration.
+ *
+ * One block per layer holds parameters, gradients and those caches; the
+ * gradient flowing between the two stages lives in the shared workspace,
+ * so forward/backward allocate nothing. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nascaps/nn.h>
+
+#include "caps_train.h"
+
+#define CAPS_ROLES (NC_ROLE_BIT(NC_ROLE_CAPS) | NC_ROLE_BIT(NC_ROLE_CLASS_CAPS))
+#define CAPS_ALIGN_FLOATS 16
+#define CAPS_DEFAULT_ROUTINGS 3
+/* Mean squared length assumed for an input capsule that a squash made:
+ * a capsule of pre-squash length 1 comes out at 0.5, one of length 2 at
+ * 0.8 (0.25 .. 0.64 squared). */
+#define CAPS_SQUASHED_SQ_LEN 0.5
+/* E[x^2] of a batch-normalised unit followed by ReLU (half a unit normal). */
+#define CAPS_RELU_SQ 0.5
+
+typedef struct caps_plan {
+    int is_class, max_batch, index;
+    nc_conv2d cv;           /* primary */
+    int dim;                /* primary: capsule dim */
+    nc_routing rt;          /* class */
+    int n_in, in_dim;       /* class: input capsules and their dim */
+    double init_sd;         /* class: weight standard deviation */
+    size_t n_w, n_b;
+    size_t act;             /* primary: s [batch, pixels, ch]; class: u_hat */
+    size_t cache;           /* class: routing cache floats */
+    size_t off_w, off_dw, off_b, off_db, off_act, off_cache, floats;
+    size_t scratch_bytes;   /* kernel scratch at the head of the workspace */
+} caps_plan;
+
+typedef struct caps_layer {
+    caps_plan p;
+    float *block;
+    int cached_n;           /* batch of the last training forward, 0: none */
+} caps_layer;
+
+static size_t caps_round(size_t floats)
+{
+    return (floats + CAPS_ALIGN_FLOATS - 1) / CAPS_ALIGN_FLOATS * CAPS_ALIGN_FLOATS;
+}
+
+/* Reserves count floats at *top; 0 on overflow. */
+static int caps_take(size_t *top, size_t count, size_t *off)
+{
+    size_t r = caps_round(count);
+    if (r < count || *top + r < *top)
+        return 0;
+    *off = *top;
+    *top += r;
+    return 1;
+}
+
+static int caps_routings(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
+{
+    if (cfg->routings >= 1)
+        return cfg->routings;
+    return ctx->routings >= 1 ? ctx->routings : CAPS_DEFAULT_ROUTINGS;
+}
+
+/* Weight scale of the class capsules: at the first routing iteration
+ * s_j = 1/J sum_i u_i W_ij, so E|s_j|^2 = N D sd^2 E|u|^2 / J^2 for N inputs,
+ * J classes of dim D and independent weights. sd makes it 1, i.e. class
+ * capsules of length about 0.5, for the input the previous gene makes:
+ * squashed capsules, or a conv layer's normalised (ReLU) units. */
+static double caps_class_sd(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                            const nc_gene *g)
+{
+    double sq = CAPS_SQUASHED_SQ_LEN;
+    if (ctx->index > 0 && ctx->genotype->layers[ctx->index - 1].type == NC_GENE_CONV)
+        sq = g->incaps * (cfg->conv_relu ? CAPS_RELU_SQ : 1.0);
+    double n = (double)g->insize * g->insize * g->inch;
+    return g->outch / sqrt(n * g->outcaps * sq);
+}
+
+static int caps_plan_conv(const nc_layer_ctx *ctx, const nc_gene *g, caps_plan *p,
+                          nc_error *err)
+{
+    int64_t cin = (int64_t)g->inch * g->incaps, cout = (int64_t)g->outch * g->outcaps;
+    if (cin > INT32_MAX || cout > INT32_MAX)
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: %lld -> %lld channels too many",
+                            ctx->index + 1, (long long)cin, (long long)cout);
+    int rc = nc_conv2d_init(&p->cv, g->insize, g->insize, (int)cin, (int)cout, g->k, g->stride,
+                            0, err);
+    if (rc) {
+        nc_error_prefix(err, "caps layer %d", ctx->index + 1);
+        return rc;
+    }
+    if (p->cv.out_h != g->outsize)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "caps layer %d: outsize %d, but insize %d stride %d gives %d",
+                            ctx->index + 1, g->outsize, g->insize, g->stride, p->cv.out_h);
+    p->dim = g->outcaps;
+    p->n_w = (size_t)p->cv.cols * (size_t)cout;
+    p->n_b = (size_t)cout;
+    if (__builtin_mul_overflow((size_t)p->cv.rows * (size_t)cout, (size_t)p->max_batch,
+                               &p->act))
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: buffers for batch %d overflow",
+                            ctx->index + 1, p->max_batch);
+    p->scratch_bytes = caps_round(nc_conv2d_workspace(&p->cv) / sizeof(float) + 1) *
+                       sizeof(float);
+    return NC_OK;
+}
+
+static int caps_plan_class(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                           const nc_gene *g, caps_plan *p, nc_error *err)
+{
+    int64_t n_in = (int64_t)g->insize * g->insize * g->inch;
+    size_t jd = (size_t)g->outch * (size_t)g->outcaps;
+    if (n_in > INT32_MAX)
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: %lld input capsules too many",
+                            ctx->index + 1, (long long)n_in);
+    int rc = nc_routing_init(&p->rt, (int)n_in, g->outch, g->outcaps, caps_routings(ctx, cfg),
+                             err);
+    if (rc) {
+        nc_error_prefix(err, "caps layer %d", ctx->index + 1);
+        return rc;
+    }
+    p->n_in = (int)n_in;
+    p->in_dim = g->incaps;
+    p->init_sd = caps_class_sd(ctx, cfg, g);
+    p->cache = nc_routing_cache_floats(&p->rt, p->max_batch);
+    size_t per;
+    if (p->cache == 0 || __builtin_mul_overflow((size_t)n_in, jd, &per) ||
+        __builtin_mul_overflow(per, (size_t)g->incaps, &p->n_w) ||
+        __builtin_mul_overflow(per, (size_t)p->max_batch, &p->act))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "caps layer %d: %lld capsules x %zu votes for batch %d overflow",
+                            ctx->index + 1, (long long)n_in, jd, p->max_batch);
+    p->scratch_bytes = caps_round(nc_routing_workspace(&p->rt) / sizeof(float) + 1) *
+                       sizeof(float);
+    return NC_OK;
+}
+
+static int caps_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                          caps_plan *p, nc_error *err)
+{
+    memset(p, 0, sizeof *p);
+    const nc_gene *g = nc_layer_ctx_gene(ctx, CAPS_ROLES, "caps", err);
+    if (!g)
+        return NC_ERR_INTERNAL;
+    if (!cfg || cfg->max_batch < 1)
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: max_batch %d, must be >= 1",
+                            ctx->index + 1, cfg ? cfg->max_batch : 0);
+    p->max_batch = cfg->max_batch;
+    p->index = ctx->index;
+    p->is_class = ctx->role == NC_ROLE_CLASS_CAPS;
+    int rc = p->is_class ? caps_plan_class(ctx, cfg, g, p, err) : caps_plan_conv(ctx, g, p, err);
+    if (rc)
+        return rc;
+    size_t top = 0;
+    if (!caps_take(&top, p->n_w, &p->off_w) || !caps_take(&top, p->n_w, &p->off_dw) ||
+        !caps_take(&top, p->n_b, &p->off_b) || !caps_take(&top, p->n_b, &p->off_db) ||
+        !caps_take(&top, p->act, &p->off_act) || !caps_take(&top, p->cache, &p->off_cache) ||
+        top > SIZE_MAX / sizeof(float) / 2 ||
+        p->act > (SIZE_MAX - p->scratch_bytes) / sizeof(float) / 2)
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: buffers for batch %d overflow",
+                            ctx->index + 1, p->max_batch);
+    p->floats = top;
+    return NC_OK;
+}
+
+int64_t caps_train_bytes(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
+{
+    caps_plan p;
+    nc_error err;
+    if (caps_plan_make(ctx, cfg, &p, &err))
+        return -1;
+    return (int64_t)(sizeof(caps_layer) + p.floats * sizeof(float));
+}
+
+int caps_create(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, nc_rng *rng,
+                void **layer, nc_error *err)
+{
+    *layer = NULL;
+    caps_plan p;
+    int rc = caps_plan_make(ctx, cfg, &p, err);
+    if (rc)
+        return rc;
+    caps_layer *l = calloc(1, sizeof *l);
+    float *block = l ? calloc(p.floats, sizeof(float)) : NULL;
+    if (!block) {
+        free(l);
+        return nc_error_set(err, NC_ERR_INTERNAL, "caps layer %d: out of memory for %zu bytes",
+                            ctx->index + 1, p.floats * sizeof(float));
+    }
+    l->p = p;
+    l->block = block;
+    float *w = block + p.off_w;
+    if (p.is_class) {
+        for (size_t i = 0; i < p.n_w; i++)
+            w[i] = (float)(p.init_sd * nc_rng_normal(rng));
+    } else {
+        /* Glorot keeps the pre-squash capsules O(1) when fan in and fan
+         * out are alike (docs/GENOTYPE.md, "Training"); biases start at 0 */
+        int64_t k2 = (int64_t)p.cv.k * p.cv.k;
+        nc_init_glorot_uniform(w, p.n_w, k2 * p.cv.in_c, k2 * p.cv.out_c, rng);
+    }
+    *layer = l;
+    return NC_OK;
+}
+
+size_t caps_workspace(void *layer)
+{
+    const caps_layer *l = layer;
+    return l->p.scratch_bytes + l->p.act * sizeof(float);
+}
+
+static int caps_check_n(const caps_layer *l, const char *what, int n, size_t ws_bytes,
+                        size_t need, nc_error *err)
+{
+    if (n < 1 || n > l->p.max_batch)
+        return nc_error_set(err, NC_ERR_INPUT, "caps layer %d %s: batch %d not in [1, %d]",
+                            l->p.index + 1, what, n, l->p.max_batch);
+    if (ws_bytes < need)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "caps layer %d %s: workspace of %zu bytes, needs %zu",
+                            l->p.index + 1, what, ws_bytes, need);
+    return NC_OK;
+}
+
+int caps_forward(void *layer, int n, const float *const *in, float *out, int training,
+                 void *ws, size_t ws_bytes, nc_error *err)
+{
+    caps_layer *l = layer;
+    const caps_plan *p = &l->p;
+    int rc = caps_check_n(l, "forward", n, ws_bytes, p->scratch_bytes, err);
+    if (rc)
+        return rc;
+    float *b = l->block, *act = b + p->off_act;
+    l->cached_n = 0;
+    if (p->is_class) {
+        rc = nc_caps_votes_forward(n, p->n_in, p->in_dim, p->rt.out_caps, p->rt.dim, in[0],
+                                   b + p->off_w, act, err);
+        if (!rc)
+            rc = nc_routing_forward(&p->rt, n, act, NULL, out,
+                                    training ? b + p->off_cache : NULL, p->cache, ws,
+                                    p->scratch_bytes, err);
+    } else {
+        rc = nc_conv2d_forward(&p->cv, n, in[0], b + p->off_w, b + p->off_b, act, ws,
+                               p->scratch_bytes, err);
+        if (!rc)
+            nc_squash_forward((size_t)n * (size_t)p->cv.rows * (p->n_b / (size_t)p->dim),
+                              p->dim, act, out);
+    }
+    if (rc) {
+        nc_error_prefix(err, "caps layer %d", p->index + 1);
+        return rc;
+    }
+    if (training)
+        l->cached_n = n;
+    return NC_OK;
+}
+
+int caps_backward(void *layer, int n, const float *const *in, const float *out,
+                  const float *dout, float *const *din, void *ws, size_t ws_bytes,
+                  nc_error *err)
+{
+    caps_layer *l = layer;
+    const caps_plan *p = &l->p;
+    int rc = caps_check_n(l, "backward", n, ws_bytes, caps_workspace(l), err);
+    if (rc)
+        return rc;
+    if (l->cached_n != n)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "caps layer %d backward: batch %d, but the last training forward "
+                            "saw %d", p->index + 1, n, l->cached_n);
+    float *b = l->block, *act = b + p->off_act;
+    /* g: gradient of u_hat (class) or of the pre-squash s (primary) */
+    float *g = (float *)((char *)ws + p->scratch_bytes);
+    float *dx = din ? din[0] : NULL;
+    if (p->is_class) {
+        rc = nc_routing_backward(&p->rt, n, act, b + p->off_cache, p->cache, dout, g, NULL, ws,
+                                 p->scratch_bytes, err);
+        if (!rc)
+            rc = nc_caps_votes_backward(n, p->n_in, p->in_dim, p->rt.out_caps, p->rt.dim,
+                                        in[0], b + p->off_w, g, dx, b + p->off_dw, err);
+    } else {
+        nc_squash_backward((size_t)n * (size_t)p->cv.rows * (p->n_b / (size_t)p->dim), p->dim,
+                           act, dout, g);
+        rc = nc_conv2d_backward(&p->cv, n, in[0], b + p->off_w, g, dx, b + p->off_dw,
+                                b + p->off_db, ws, p->scratch_bytes, err);
+    }
+    if (rc) {
+        nc_error_prefix(err, "caps layer %d", p->index + 1);
+        return rc;
+    }
+    return NC_OK;
+}
+
+int caps_tensors(void *layer, nc_tensor_ref *list, int cap)
+{
+    caps_layer *l = layer;
+    const caps_plan *p = &l->p;
+    float *b = l->block;
+    const nc_tensor_ref all[2] = {
+        {"w", b + p->off_w, b + p->off_dw, p->n_w},
+        {"b", b + p->off_b, b + p->off_db, p->n_b},
+    };
+    int count = p->is_class ? 1 : 2;   /* class capsules have no bias */
+    for (int i = 0; i < count && i < cap; i++)
+        list[i] = all[i];
+    return count;
+}
+
+void caps_destroy(void *layer)
+{
+    caps_layer *l = layer;
+    if (!l)
+        return;
+    free(l->block);
+    free(l);
+}
