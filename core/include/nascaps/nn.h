@@ -58,7 +58,7 @@ typedef struct nc_conv2d {
     int64_t cols;     /* k * k * in_c: GEMM depth */
 } nc_conv2d;
 
-/* chunk 0 picks a default (about 512 GEMM rows per chunk, im2col buffer at
+/* chunk 0 picks a default (about 1024 GEMM rows per chunk, im2col buffer at
  * most 64 MiB). Checks sizes (>= 1, <= 65536 each) and overflow. */
 int nc_conv2d_init(nc_conv2d *c, int in_h, int in_w, int in_c, int out_c,
                    int k, int stride, int chunk, nc_error *err);

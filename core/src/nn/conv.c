@@ -16,7 +16,7 @@
 #include "nn/nn_internal.h"
 
 #define CONV_MAX_DIM 65536
-#define CONV_TARGET_ROWS 512
+#define CONV_TARGET_ROWS 1024
 #define CONV_MAX_COL_BYTES ((size_t)64 << 20)
 
 static int conv_check(const char *what, int v, nc_error *err)
