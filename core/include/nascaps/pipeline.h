@@ -38,7 +38,9 @@ const char *nc_pipeline_name(const nc_pipeline *p);
 char *nc_pipeline_text(const nc_pipeline *p);
 
 /* A section by dotted path ("dataset", "accelerator", "" = the root).
- * Never NULL: an absent section reads as all defaults. Borrowed. */
+ * Never NULL: an absent section reads as all defaults (p may be NULL).
+ * Borrowed; the same pointer for the same path. Safe to call from several
+ * threads: a loaded pipeline is never modified. */
 const nc_section *nc_pipeline_section(const nc_pipeline *p, const char *path);
 
 /* Objectives a search can minimise. */
