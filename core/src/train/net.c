@@ -304,6 +304,8 @@ static int collect_tensors(nc_net *net, const nc_analysis *an, const char *origi
     int o = 0;
     for (int i = 0; i <= net->info.n_layers; i++) {
         int n = counts[i];
+        if (i == net->info.n_layers && !net->dec)
+            break;
         int got = i < net->info.n_layers
                       ? net->layers[i].ops->tensors(net->layers[i].h, refs + o, n)
                       : nc_decoder_tensors(net->dec, refs + o, n);
