@@ -241,8 +241,10 @@ static int run(int argc, char **argv)
         fputs("\r\033[K", stderr);
     const char *saved = NULL;
     if (res.status == NC_TRAIN_REFUSED || res.status == NC_TRAIN_DIVERGED) {
-        nc_cli_error("%s: %s: %s", file,
-                     res.status == NC_TRAIN_REFUSED ? "refused" : "training diverged", res.reason);
+        if (res.status == NC_TRAIN_REFUSED)
+            nc_cli_error("refused: %s", res.reason);   /* the reason names the file */
+        else
+            nc_cli_error("%s: training diverged: %s", file, res.reason);
         rc = NC_ERR_INPUT;
     } else {
         if (res.status == NC_TRAIN_TIME_LIMIT)
