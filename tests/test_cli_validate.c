@@ -325,6 +325,33 @@ static void test_genotypes(void **state)
     free(err);
 }
 
+/* Only `nascaps run` needs the optimizer: a pipeline leaving it at the
+ * default validates while the default is not installed, and says so; one
+ * that sets optimizer settings needs the plugin to check them. */
+static void test_default_optimizer_absent(void **state)
+{
+    (void)state;
+    char text[8192], args[4200], *out, *err;
+    snprintf(text, sizeof text,
+             "plugin_path = [\"%s\"];\n"
+             "dataset = { plugin = \"fakeds\"; classes = 4; };\n"
+             "accelerator = { plugin = \"fakeacc\"; rows = 8; };\n",
+             NC_VALIDATE_PLUGIN_DIR);
+    const char *p = fixture("noopt.cfg", text);
+    snprintf(args, sizeof args, "'%s'", p);
+    assert_int_equal(validate(args, &out, &err), 0);
+    assert_contains(out, "\n  optimizer: nsga2 (default; not installed: 'nascaps run' "
+                         "will need it)\n");
+    free(out);
+    free(err);
+
+    snprintf(args, sizeof args, "--set optimizer.population=3 '%s'", p);
+    assert_int_equal(validate(args, &out, &err), 1);
+    assert_contains(err, "no optimizer plugin named 'nsga2'");
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_several_files_and_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_genotypes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_optimizer_absent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

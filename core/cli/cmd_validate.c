@@ -154,6 +154,21 @@ static int check_optimizer(nc_registry *reg, const nc_pipeline *p,
                            nc_error *err)
 {
     const nc_plugin_info *info;
+    const nc_section *sec = nc_pipeline_section(p, "optimizer");
+    /* Only `nascaps run` needs an optimizer: a pipeline that leaves it at
+     * the default (and sets nothing for it) still validates when the
+     * default is not installed, saying so. */
+    if (!nc_section_has(sec, "plugin") &&
+        nc_registry_find(reg, NC_KIND_OPTIMIZER, s->optimizer_plugin, NULL,
+                         &info, err) != NC_OK &&
+        nc_pipeline_check_section(p, "optimizer", NULL, err) == NC_OK) {
+        nc_error_clear(err);
+        fprintf(out, "  optimizer: %s (default; not installed: 'nascaps run' "
+                "will need it)\n", s->optimizer_plugin);
+        json_set(jfile, "optimizer", json_null());
+        return NC_OK;
+    }
+    nc_error_clear(err);
     const nc_optimizer_ops *ops = find_plugin(
         reg, p, "optimizer", NC_KIND_OPTIMIZER, s->optimizer_plugin, &info, err);
     if (!ops)
