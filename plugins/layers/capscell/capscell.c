@@ -8,6 +8,8 @@
  * dynamic routing over the input types at each position. */
 #include <nascaps/layer.h>
 
+#include "capscell_train.h"
+
 #define CONV3D_K2 9   /* 3 x 3, whatever the gene's k (DeepCaps) */
 
 #define CELL_ROLES (NC_ROLE_BIT(NC_ROLE_CAPSCELL) | NC_ROLE_BIT(NC_ROLE_LAST_CAPSCELL))
@@ -64,6 +66,13 @@ static const nc_layer_ops cell_ops = {
     .size = sizeof(nc_layer_ops),
     .describe = cell_describe,
     .hw_ops = cell_hw_ops,
+    .train_bytes = cell_train_bytes,
+    .create = cell_create,
+    .workspace = cell_workspace,
+    .forward = cell_forward,
+    .backward = cell_backward,
+    .tensors = cell_tensors,
+    .destroy = cell_destroy,
 };
 
 static const nc_plugin_desc cell_descs[] = {

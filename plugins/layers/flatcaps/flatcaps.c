@@ -5,6 +5,8 @@
  * dynamic routing, plus a learned bias per class capsule component. */
 #include <nascaps/layer.h>
 
+#include "flatcaps_train.h"
+
 #define FLAT_ROUTING_PAIRS 3   /* (sum, update) pairs of the reference model */
 
 #define FLAT_ROLES (NC_ROLE_BIT(NC_ROLE_FLATCAPS))
@@ -52,6 +54,13 @@ static const nc_layer_ops flat_ops = {
     .size = sizeof(nc_layer_ops),
     .describe = flat_describe,
     .hw_ops = flat_hw_ops,
+    .train_bytes = flat_train_bytes,
+    .create = flat_create,
+    .workspace = flat_workspace,
+    .forward = flat_forward,
+    .backward = flat_backward,
+    .tensors = flat_tensors,
+    .destroy = flat_destroy,
 };
 
 static const nc_plugin_desc flat_descs[] = {
