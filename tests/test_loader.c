@@ -290,6 +290,27 @@ static void test_find_suggests(void **state)
     assert_non_null(strstr(err.msg, "no dataset plugin named 'good'"));
 }
 
+/* A record handed out stays valid while later files load (ASan checks). */
+static void test_records_stay_valid(void **state)
+{
+    nc_registry *reg = *state;
+    nc_error err;
+    const nc_plugin_info *good, *other;
+    nc_error_clear(&err);
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, fx("good", "good"),
+                                      NULL, &good, &err), NC_OK);
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, "multi-a", NULL, &other,
+                                      &err), NC_ERR_INPUT); /* scans the build tree */
+    assert_int_equal(nc_registry_load_file(reg, fx("multi", "multi"), NULL, &err), NC_OK);
+    /* the same name from a second explicit file is refused, not swapped in */
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, fx("shadow", "good"),
+                                      NULL, &other, &err), NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "set of explicitly named files"));
+    assert_string_equal(good->desc->name, "good");
+    assert_non_null(strstr(good->file, "/good/good.so"));
+    assert_string_equal(good->origin, "explicit");
+}
+
 static void test_cli_lists_and_survives(void **state)
 {
     (void)state;
@@ -338,6 +359,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_several_in_one_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_reports_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_suggests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_stay_valid, setup, teardown),
         cmocka_unit_test(test_cli_lists_and_survives),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

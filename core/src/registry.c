@@ -53,7 +53,9 @@ struct nc_registry {
     size_t n_dirs, n_user_dirs;
     loaded_file *files;
     size_t n_files;
-    plugin_rec *plugins;
+    plugin_rec **plugins;   /* each record allocated on its own: the
+                               nc_plugin_info pointers handed out stay
+                               valid while later files load */
     size_t n_plugins;
     refusal *refusals;
     size_t n_refusals;
@@ -111,8 +113,10 @@ void nc_registry_free(nc_registry *reg)
         free(reg->dirs[i].where);
     }
     free(reg->dirs);
-    for (size_t i = 0; i < reg->n_plugins; i++)
-        free((char *)reg->plugins[i].info.file);
+    for (size_t i = 0; i < reg->n_plugins; i++) {
+        free((char *)reg->plugins[i]->info.file);
+        free(reg->plugins[i]);
+    }
     free(reg->plugins);
     for (size_t i = 0; i < reg->n_files; i++) {
         if (reg->files[i].handle)
@@ -220,7 +224,7 @@ static const plugin_rec *find_active(const nc_registry *reg, int kind,
                                      const char *name)
 {
     for (size_t i = 0; i < reg->n_plugins; i++) {
-        const plugin_rec *p = &reg->plugins[i];
+        const plugin_rec *p = reg->plugins[i];
         if (p->info.desc->kind == kind && !p->info.shadowed &&
             strcmp(p->info.desc->name, name) == 0)
             return p;
@@ -275,7 +279,7 @@ static int accept_descriptor(nc_registry *reg, int file_idx,
      * files), shadowing across folders */
     int shadowed = 0;
     for (size_t i = 0; i < reg->n_plugins; i++) {
-        const plugin_rec *p = &reg->plugins[i];
+        const plugin_rec *p = reg->plugins[i];
         if (p->info.desc->kind != d->kind || strcmp(p->info.desc->name, d->name))
             continue;
         const loaded_file *other = &reg->files[p->file];
@@ -298,9 +302,13 @@ static int accept_descriptor(nc_registry *reg, int file_idx,
     if (f->dir < 0)
         shadowed = 0; /* an explicitly named file is looked up by path */
 
-    plugin_rec *rec = push(&reg->plugins, &reg->n_plugins, sizeof *rec);
-    if (!rec)
+    plugin_rec *rec = calloc(1, sizeof *rec);
+    plugin_rec **slot = rec ? push(&reg->plugins, &reg->n_plugins, sizeof *slot) : NULL;
+    if (!slot) {
+        free(rec);
         return 0;
+    }
+    *slot = rec;
     rec->file = file_idx;
     rec->info.desc = d;
     rec->info.file = xstrdup(path);
@@ -497,7 +505,7 @@ size_t nc_registry_count(const nc_registry *reg)
 
 const nc_plugin_info *nc_registry_at(const nc_registry *reg, size_t i)
 {
-    return i < reg->n_plugins ? &reg->plugins[i].info : NULL;
+    return i < reg->n_plugins ? &reg->plugins[i]->info : NULL;
 }
 
 size_t nc_registry_refusal_count(const nc_registry *reg)
@@ -559,7 +567,7 @@ static int find_by_path(nc_registry *reg, int kind, const char *what,
     const nc_plugin_info *found = NULL;
     int count = 0;
     for (size_t i = 0; i < reg->n_plugins; i++) {
-        const plugin_rec *r = &reg->plugins[i];
+        const plugin_rec *r = reg->plugins[i];
         if (r->info.desc->kind == kind && strcmp(reg->files[r->file].path, p) == 0) {
             if (!found)
                 found = &r->info;
@@ -612,8 +620,8 @@ int nc_registry_find(nc_registry *reg, int kind, const char *what,
     const char *names[512];
     size_t n = 0;
     for (size_t i = 0; i < reg->n_plugins && n < 512; i++)
-        if (reg->plugins[i].info.desc->kind == kind && !reg->plugins[i].info.shadowed)
-            names[n++] = reg->plugins[i].info.desc->name;
+        if (reg->plugins[i]->info.desc->kind == kind && !reg->plugins[i]->info.shadowed)
+            names[n++] = reg->plugins[i]->info.desc->name;
     const char *near = nc_nearest_name(what, names, n);
     char known[512] = "";
     size_t used = 0;
