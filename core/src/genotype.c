@@ -410,20 +410,19 @@ static int check_chain(const nc_genotype *g, const char *origin, nc_error *err)
     char lab[48];
     for (int i = 0; i < g->n_layers; i++) {
         const nc_gene *x = &g->layers[i];
-        gene_label(g, i, lab, sizeof lab);
         if (i > 0) {
             const nc_gene *p = &g->layers[i - 1];
             if (x->insize != p->outsize)
                 return nc_error_set(err, NC_ERR_INPUT,
                                     "%s: %s: field 'insize' is %d but gene %d makes outsize %d",
-                                    origin, lab, x->insize, i, p->outsize);
+                                    origin, gene_label(g, i, lab, sizeof lab), x->insize, i, p->outsize);
             long long have = (long long)x->inch * x->incaps;
             long long made = (long long)p->outch * p->outcaps;
             if (have != made)
                 return nc_error_set(err, NC_ERR_INPUT,
                                     "%s: %s: fields 'inch' x 'incaps' are %d x %d = %lld but "
                                     "gene %d makes outch x outcaps = %d x %d = %lld",
-                                    origin, lab, x->inch, x->incaps, have, i, p->outch,
+                                    origin, gene_label(g, i, lab, sizeof lab), x->inch, x->incaps, have, i, p->outch,
                                     p->outcaps, made);
         }
         if (i < g->n_layers - 1) {
@@ -432,7 +431,7 @@ static int check_chain(const nc_genotype *g, const char *origin, nc_error *err)
                 return nc_error_set(err, NC_ERR_INPUT,
                                     "%s: %s: field 'outsize' is %d but ceil(insize %d / stride "
                                     "%d) = %d",
-                                    origin, lab, x->outsize, x->insize, x->stride, want);
+                                    origin, gene_label(g, i, lab, sizeof lab), x->outsize, x->insize, x->stride, want);
         }
     }
     return NC_OK;

@@ -40,6 +40,42 @@ const nc_gene *nc_layer_ctx_gene(const nc_layer_ctx *ctx, unsigned roles, const 
     return &ctx->genotype->layers[ctx->index];
 }
 
+/* Op names are formatted for every estimate (hot: the search costs
+ * networks millions of times), and they only ever hold text and %d: do
+ * those by hand and leave anything else to vsnprintf. */
+static void format_op_name(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    size_t n = 0;
+    va_list again;
+    va_copy(again, ap);
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%') {
+            if (n + 1 < size)
+                buf[n++] = *f;
+            continue;
+        }
+        if (f[1] != 'd') {
+            vsnprintf(buf, size, fmt, again);
+            va_end(again);
+            return;
+        }
+        f++;
+        int v = va_arg(ap, int);
+        char digits[12];
+        int nd = 0;
+        unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+        do
+            digits[nd++] = (char)('0' + u % 10);
+        while ((u /= 10) && nd < 11);
+        if (v < 0 && n + 1 < size)
+            buf[n++] = '-';
+        while (nd > 0 && n + 1 < size)
+            buf[n++] = digits[--nd];
+    }
+    buf[n] = '\0';
+    va_end(again);
+}
+
 void nc_hw_op_init(nc_hw_op *op, int kind, int layer, const nc_gene *gene,
                    const char *name_fmt, ...)
 {
@@ -55,7 +91,7 @@ void nc_hw_op_init(nc_hw_op *op, int kind, int layer, const nc_gene *gene,
     op->outcaps = gene->outcaps;
     va_list ap;
     va_start(ap, name_fmt);
-    vsnprintf(op->name, sizeof op->name, name_fmt, ap);
+    format_op_name(op->name, sizeof op->name, name_fmt, ap);
     va_end(ap);
 }
 
