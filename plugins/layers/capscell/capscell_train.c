@@ -97,13 +97,6 @@ static int cc_routings(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
     return ctx->routings >= 1 ? ctx->routings : CC_DEFAULT_ROUTINGS;
 }
 
-/* E|squash(s)|^2 for a Gaussian s of dim d with E|s|^2 = CC_TARGET_SQ: a
- * fit within 2 % of a simulation (0.19 at d = 1, 0.23 at 4, 0.245 at 16). */
-static double cc_squashed_sq(int dim)
-{
-    return 0.25 * (1.0 - 0.25 / dim);
-}
-
 /* Mean over output positions of the kernel taps along one axis that land
  * inside the input ('same' padding wastes the rest). */
 static double cc_axis_taps(int in, int out, int k, int stride, int pad)
@@ -133,7 +126,7 @@ static double cc_input_m2(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
     const nc_gene *prev = &ctx->genotype->layers[ctx->index - 1];
     if (prev->type == NC_GENE_CONV)
         return cfg->conv_relu ? 0.5 : 1.0;
-    return 2.0 * cc_squashed_sq(prev->outcaps) / prev->outcaps;
+    return 2.0 * nc_init_squashed_sq(prev->outcaps) / prev->outcaps;
 }
 
 static int cc_conv(cc_plan *p, int l, int size, int64_t cin, int64_t cout, int k, int stride,
@@ -189,7 +182,7 @@ static int cc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
         (rc = cc_conv(p, CC_L3, h, c, c, g->k, 1, err)))
         return rc;
     /* weight variance giving E|s|^2 = CC_TARGET_SQ for the input energy */
-    double v_m2 = cc_squashed_sq(p->dim) / p->dim;   /* a channel of v1, v2 */
+    double v_m2 = nc_init_squashed_sq(p->dim) / p->dim;   /* a channel of v1, v2 */
     double in_m2[CC_N] = {cc_input_m2(ctx, cfg), v_m2, v_m2, v_m2};
     if (!p->last) {
         if ((rc = cc_conv(p, CC_SK, h, c, c, g->k, 1, err)))
@@ -209,8 +202,12 @@ static int cc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
         double fan = cc_mean_taps(cv) * cv->in_c * in_m2[l];
         p->init_var[l] = CC_TARGET_SQ / (p->dim * fan);
     }
-    if (p->last)   /* first iteration: s_j = 1/J sum over the I = T inputs' votes */
-        p->init_var[CC_SK] *= (double)p->types;
+    /* the first iteration's s_j = 1/J sum of the I = T inputs' votes, and
+     * the agreement steps grow it: start lower so the last is on target */
+    if (p->last)
+        p->init_var[CC_SK] *= (double)p->types *
+                              nc_routing_init_sq(p->types, p->dim, p->rt.iters, CC_TARGET_SQ) /
+                              CC_TARGET_SQ;
     p->scratch_bytes = cc_round(p->scratch_bytes / sizeof(float) + 1) * sizeof(float);
 
     size_t per_image = (size_t)p->positions * (size_t)c, act, votes = 0, groups;

@@ -13,9 +13,11 @@
  *
  * Initialisation: at the first routing iteration s_j = 1/J sum_i u_hat_ij
  * + b_j, so E|s_j|^2 = N D sd^2 E|u|^2 / J^2 for independent weights of
- * standard deviation sd; sd makes it 1 (class capsules of length about
- * 0.45) for the energy of a cell's output, two summed squashed capsules.
- * The bias starts at 0. */
+ * standard deviation sd and the energy E|u|^2 of a cell's output (two
+ * summed squashed capsules). Later iterations grow s_j by agreement, so sd
+ * aims the first one at nc_routing_init_sq(): the LAST one then has
+ * E|s_j|^2 about 1, class capsules of length about 0.45. The bias starts
+ * at 0. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +64,6 @@ static int fc_take(size_t *top, size_t count, size_t *off)
     return 1;
 }
 
-/* E|v3 + v_sk|^2 of a cell's output capsule of dim d: two independent
- * squashed capsules whose pre-squash E|s|^2 is 1 (capscell_train.c). */
-static double fc_cell_sq(int dim)
-{
-    return 2.0 * 0.25 * (1.0 - 0.25 / dim);
-}
-
 static int fc_overflow(const fc_plan *p, nc_error *err)
 {
     return nc_error_set(err, NC_ERR_INPUT, "flatcaps layer %d: buffers for batch %d overflow",
@@ -113,7 +108,10 @@ static int fc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
     int rc = nc_routing_init(&p->rt, n, g->outch, g->outcaps, routings, err);
     if (rc)
         return nc_error_prefix(err, "flatcaps layer %d", ctx->index + 1);
-    p->init_sd = sqrt(FC_TARGET_SQ / ((double)n * g->outcaps * fc_cell_sq(p->dim))) * g->outch;
+    /* a cell's output v3 + v_sk: two independent squashed capsules */
+    double in_sq = 2.0 * nc_init_squashed_sq(p->dim);
+    double t0 = nc_routing_init_sq(g->outch, g->outcaps, routings, FC_TARGET_SQ);
+    p->init_sd = sqrt(t0 / ((double)n * g->outcaps * in_sq)) * g->outch;
     size_t jd = (size_t)g->outch * (size_t)g->outcaps, per;
     p->n_b = jd;
     p->cache = nc_routing_cache_floats(&p->rt, p->max_batch);
