@@ -92,13 +92,14 @@ static double total_loss(grad_ctx *c)
     return loss.total;
 }
 
-static void test_network_gradient(void **state)
+/* Every trainable tensor of chr (8 x 8 x 1 images, 3 classes of dim 4):
+ * a few elements each, the largest gradient among them. */
+static void check_network_gradient(const char *chr)
 {
-    (void)state;
     nc_net_cfg cfg;
     nc_net_cfg_defaults(&cfg);
     cfg.max_batch = 4;
-    nc_net *net = build(tiny_chr, &cfg);
+    nc_net *net = build(chr, &cfg);
     const nc_net_info *info = nc_net_get_info(net);
     assert_true(info->has_decoder);
     assert_int_equal(info->classes, 3);
@@ -134,7 +135,7 @@ static void test_network_gradient(void **state)
     assert_true(loss.margin > 0 && loss.recon > 0);
     assert_true(fabs(loss.total - total_loss(&c)) <= 1e-6 * fabs(loss.total));
 
-    int checked_layers[8] = {0};
+    int checked_layers[NC_MAX_LAYERS + 1] = {0};
     int nt = nc_net_tensor_count(net);
     for (int t = 0; t < nt; t++) {
         nc_net_tensor x;
@@ -181,6 +182,21 @@ static void test_network_gradient(void **state)
     free(c.images);
     free(c.labels);
     nc_net_free(net);
+}
+
+static void test_network_gradient(void **state)
+{
+    (void)state;
+    check_network_gradient(tiny_chr);
+}
+
+/* FlatCaps reads gene 2's output too: gene 2's gradient is the sum of
+ * what gene 3 and FlatCaps send back, and gene 1's follows from it. */
+static void test_network_gradient_skip(void **state)
+{
+    (void)state;
+    check_network_gradient("[[0,8,1,1,3,1,8,8,1],[2,8,2,4,3,1,8,2,4],[2,8,2,4,3,2,4,2,4],"
+                           "[2,4,2,4,3,1,1,3,4],[2],[1]]");
 }
 
 /* ---- training ---------------------------------------------------------------- */
@@ -571,6 +587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network_gradient),
+        cmocka_unit_test(test_network_gradient_skip),
         cmocka_unit_test(test_max_params),
         cmocka_unit_test(test_max_memory),
         cmocka_unit_test(test_deterministic),
