@@ -107,7 +107,9 @@ static const nc_setting_spec opt_settings[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static const nc_optimizer_ops opt_ops = {sizeof opt_ops, opt_settings};
+/* an ABI 1.0 optimizer table: settings only, no search entries */
+static const nc_optimizer_ops opt_ops = {.size = NC_OPTIMIZER_OPS_MIN_SIZE,
+                                         .settings = opt_settings};
 
 static const nc_plugin_desc descs[] = {
     NC_PLUGIN_DESCRIPTOR(NC_KIND_DATASET, "fakeds", "0.1", "fake dataset", &ds_ops),

@@ -17,7 +17,8 @@
  * the numbers come from the headers the plugin was built with.
  *
  * ABI history: 1.0 the four kinds with costing and data entries;
- * 1.1 layer training entries (layer.h). */
+ * 1.1 layer training entries (layer.h); 1.2 optimizer search entries
+ * (optimizer.h). */
 #ifndef NASCAPS_PLUGIN_H
 #define NASCAPS_PLUGIN_H
 
@@ -32,7 +33,7 @@ extern "C" {
 #endif
 
 #define NC_ABI_MAJOR 1
-#define NC_ABI_MINOR 1
+#define NC_ABI_MINOR 2
 
 #define NC_PLUGIN_ENTRY_SYMBOL "nascaps_plugin_entry"
 
