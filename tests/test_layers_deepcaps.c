@@ -576,6 +576,97 @@ static void test_flatcaps_gradients(void **state)
     }
 }
 
+/* nc_class_caps (libnascaps): any chunking gives what votes + routing over
+ * the whole batch give, forward and backward (the votes remade). */
+static void test_class_caps_chunks(void **state)
+{
+    (void)state;
+    const int n = 5, I = 7, d = 3, J = 4, D = 5, iters = 3;
+    nc_rng rng;
+    nc_rng_seed(&rng, 8);
+    size_t nu = (size_t)n * I * d, nw = (size_t)I * d * J * D, nv = (size_t)n * J * D;
+    size_t nh = (size_t)n * I * J * D;
+    float *u = malloc(nu * 4), *w = malloc(nw * 4), *bias = malloc(J * D * 4);
+    float *dv = malloc(nv * 4), *uhat = malloc(nh * 4), *duhat = malloc(nh * 4);
+    float *v0 = malloc(nv * 4), *du0 = malloc(nu * 4), *dw0 = calloc(nw, 4);
+    float *db0 = calloc(J * D, 4);
+    assert_true(u && w && bias && dv && uhat && duhat && v0 && du0 && dw0 && db0);
+    for (size_t e = 0; e < nu; e++)
+        u[e] = (float)dc_uniform(&rng, -0.5, 0.5);
+    for (size_t e = 0; e < nw; e++)
+        w[e] = (float)dc_uniform(&rng, -0.5, 0.5);
+    for (int e = 0; e < J * D; e++)
+        bias[e] = (float)dc_uniform(&rng, -0.2, 0.2);
+    for (size_t e = 0; e < nv; e++)
+        dv[e] = (float)dc_uniform(&rng, -1.0, 1.0);
+    /* the whole batch at once, with the kernels it chains */
+    nc_routing rt;
+    nc_error err = {0};
+    assert_int_equal(nc_routing_init(&rt, I, J, D, iters, &err), NC_OK);
+    size_t cf = nc_routing_cache_floats(&rt, n), rws = nc_routing_workspace(&rt);
+    float *cache = malloc(cf * 4);
+    void *rw = malloc(rws);
+    assert_true(cache && rw);
+    assert_int_equal(nc_caps_votes_forward(n, I, d, J, D, u, w, uhat, &err), NC_OK);
+    assert_int_equal(nc_routing_forward(&rt, n, uhat, bias, v0, cache, cf, rw, rws, &err), NC_OK);
+    assert_int_equal(nc_routing_backward(&rt, n, uhat, cache, cf, dv, duhat, db0, rw, rws, &err),
+                     NC_OK);
+    assert_int_equal(nc_caps_votes_backward(n, I, d, J, D, u, w, duhat, du0, dw0, &err), NC_OK);
+    const size_t chunk_bytes[] = {1, (size_t)2 * I * J * D * 4, 0};
+    const int chunks[] = {1, 2, n};
+    for (int k = 0; k < 3; k++) {
+        nc_class_caps cc;
+        assert_int_equal(nc_class_caps_init(&cc, I, d, J, D, iters, n, chunk_bytes[k], &err),
+                         NC_OK);
+        assert_int_equal(cc.chunk, chunks[k]);
+        assert_int_equal(nc_class_caps_cache_floats(&cc, n), cf);
+        size_t ws_bytes = nc_class_caps_workspace(&cc);
+        void *ws = malloc(ws_bytes);
+        float *v = malloc(nv * 4), *du = malloc(nu * 4), *dw = calloc(nw, 4);
+        float *db = calloc(J * D, 4), *c2 = malloc(cf * 4);
+        assert_true(ws && v && du && dw && db && c2);
+        assert_int_equal(nc_class_caps_forward(&cc, n, u, w, bias, v, c2, cf, ws, ws_bytes, &err),
+                         NC_OK);
+        assert_int_equal(nc_class_caps_backward(&cc, n, u, w, c2, cf, dv, du, dw, db, ws,
+                                                ws_bytes, &err), NC_OK);
+        assert_memory_equal(v, v0, nv * 4);
+        assert_memory_equal(c2, cache, cf * 4);
+        for (size_t e = 0; e < nu; e++)
+            assert_true(fabsf(du[e] - du0[e]) <= 1e-6f * (1.0f + fabsf(du0[e])));
+        for (size_t e = 0; e < nw; e++)
+            assert_true(fabsf(dw[e] - dw0[e]) <= 1e-5f * (1.0f + fabsf(dw0[e])));
+        for (int e = 0; e < J * D; e++)
+            assert_true(fabsf(db[e] - db0[e]) <= 1e-5f * (1.0f + fabsf(db0[e])));
+        /* refusals: a short workspace, a batch over max_batch, no cache */
+        assert_int_equal(nc_class_caps_forward(&cc, n, u, w, bias, v, c2, cf, ws, 8, &err),
+                         NC_ERR_INPUT);
+        assert_non_null(strstr(err.msg, "class_caps_forward: workspace of 8 bytes, needs"));
+        assert_int_equal(nc_class_caps_forward(&cc, n + 1, u, w, bias, v, NULL, 0, ws, ws_bytes,
+                                               &err), NC_ERR_INPUT);
+        assert_string_equal(err.msg, "class_caps_forward: n = 6 not in [1, 5]");
+        assert_int_equal(nc_class_caps_backward(&cc, n, u, w, NULL, 0, dv, du, dw, db, ws,
+                                                ws_bytes, &err), NC_ERR_INPUT);
+        free(ws);
+        free(v);
+        free(du);
+        free(dw);
+        free(db);
+        free(c2);
+    }
+    free(u);
+    free(w);
+    free(bias);
+    free(dv);
+    free(uhat);
+    free(duhat);
+    free(v0);
+    free(du0);
+    free(dw0);
+    free(db0);
+    free(cache);
+    free(rw);
+}
+
 /* ---- refusals --------------------------------------------------------------------- */
 
 static void test_refusals(void **state)
@@ -1074,6 +1165,7 @@ int main(void)
         cmocka_unit_test(test_last_cell_gradients),
         cmocka_unit_test(test_flatcaps_order),
         cmocka_unit_test(test_flatcaps_gradients),
+        cmocka_unit_test(test_class_caps_chunks),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_counts_and_bytes),
         cmocka_unit_test(test_init_scales),

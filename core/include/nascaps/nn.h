@@ -264,6 +264,33 @@ double nc_init_squashed_sq(int dim);
  * class capsules from 0.5 to 0.85 in three iterations at J/D = 10/16. */
 double nc_routing_init_sq(int out_caps, int dim, int iters, double target);
 
+/* ---- Class-capsule layer over chunks of images (classcaps.c) ---------------
+ * u [n, in_caps, in_dim] -> votes (nc_caps_votes) -> dynamic routing (with
+ * bias [out_caps, out_dim] or NULL) -> v [n, out_caps, out_dim], a chunk of
+ * images at a time with the chunk's votes in the workspace (about
+ * chunk_bytes of them; 0: 32 MiB). The backward pass makes the votes again
+ * instead of keeping them, from u and the routing cache
+ * (nc_class_caps_cache_floats(c, n) floats, written by a forward with a
+ * non-NULL cache). du (overwritten), dw and dbias (accumulate) may be NULL. */
+typedef struct nc_class_caps {
+    nc_routing rt;
+    int in_dim, max_batch;
+    int chunk;        /* images per votes + routing pass */
+    size_t votes;     /* floats of one chunk's votes */
+} nc_class_caps;
+
+int nc_class_caps_init(nc_class_caps *c, int in_caps, int in_dim, int out_caps, int out_dim,
+                       int iters, int max_batch, size_t chunk_bytes, nc_error *err);
+size_t nc_class_caps_workspace(const nc_class_caps *c);
+size_t nc_class_caps_cache_floats(const nc_class_caps *c, int n);
+int nc_class_caps_forward(const nc_class_caps *c, int n, const float *u, const float *w,
+                          const float *bias, float *v, float *cache, size_t cache_floats,
+                          void *ws, size_t ws_bytes, nc_error *err);
+int nc_class_caps_backward(const nc_class_caps *c, int n, const float *u, const float *w,
+                           const float *cache, size_t cache_floats, const float *dv,
+                           float *du, float *dw, float *dbias, void *ws, size_t ws_bytes,
+                           nc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

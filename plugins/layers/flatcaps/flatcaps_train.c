@@ -6,10 +6,12 @@
  * outsize_s^2*outch_s capsules of the same dim). Every capsule votes for
  * every class capsule through its own d x D matrix (nc_caps_votes), then
  * dynamic routing with a learned bias per class-capsule component gives
- * v [n, outch, outcaps]. Without a skip the votes read in[0] in place;
- * with one the concatenated list is kept in the layer (the votes' weight
- * gradient needs it) and the input gradient is split back into din[0] and
- * din[1].
+ * v [n, outch, outcaps]: nc_class_caps, which votes and routes a chunk of
+ * images at a time and makes the votes again in backward (DeepCaps'
+ * FlatCaps has 1.6 MB of votes an image), so the layer keeps only the
+ * routing cache. Without a skip the votes read in[0] in place; with one the
+ * concatenated list is kept in the layer (backward votes from it again) and
+ * the input gradient is split back into din[0] and din[1].
  *
  * Initialisation: at the first routing iteration s_j = 1/J sum_i u_hat_ij
  * + b_j, so E|s_j|^2 = N D sd^2 E|u|^2 / J^2 for independent weights of
@@ -34,12 +36,12 @@
 typedef struct fc_plan {
     int index, max_batch;
     int n_main, n_skip, dim;     /* capsules from in[0], from in[1]; their dim */
-    nc_routing rt;               /* n_main + n_skip -> outch x outcaps */
+    nc_class_caps cc;            /* n_main + n_skip -> outch x outcaps */
     double init_sd;
     size_t n_w, n_b;
-    size_t u, uhat, cache;       /* floats for max_batch images (u: skip only) */
-    size_t off_w, off_dw, off_b, off_db, off_u, off_uhat, off_cache, floats;
-    size_t scratch_bytes, off_duhat, off_du, ws_bytes;
+    size_t u, cache;             /* floats for max_batch images (u: skip only) */
+    size_t off_w, off_dw, off_b, off_db, off_u, off_cache, floats;
+    size_t off_du, ws_bytes;     /* du after the class-caps workspace (skip only) */
 } fc_plan;
 
 typedef struct fc_layer {
@@ -105,7 +107,8 @@ static int fc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
     int n = p->n_main + p->n_skip;
     int routings = cfg->routings >= 1 ? cfg->routings
                    : ctx->routings >= 1 ? ctx->routings : FC_DEFAULT_ROUTINGS;
-    int rc = nc_routing_init(&p->rt, n, g->outch, g->outcaps, routings, err);
+    int rc = nc_class_caps_init(&p->cc, n, p->dim, g->outch, g->outcaps, routings,
+                                p->max_batch, 0, err);
     if (rc)
         return nc_error_prefix(err, "flatcaps layer %d", ctx->index + 1);
     /* a cell's output v3 + v_sk: two independent squashed capsules */
@@ -114,24 +117,21 @@ static int fc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
     p->init_sd = sqrt(t0 / ((double)n * g->outcaps * in_sq)) * g->outch;
     size_t jd = (size_t)g->outch * (size_t)g->outcaps, per;
     p->n_b = jd;
-    p->cache = nc_routing_cache_floats(&p->rt, p->max_batch);
+    p->cache = nc_class_caps_cache_floats(&p->cc, p->max_batch);
     if (!p->cache || __builtin_mul_overflow((size_t)n, jd, &per) ||
         __builtin_mul_overflow(per, (size_t)p->dim, &p->n_w) ||
-        __builtin_mul_overflow(per, (size_t)p->max_batch, &p->uhat) ||
         __builtin_mul_overflow((size_t)n * (size_t)p->dim, (size_t)p->max_batch, &p->u))
         return fc_overflow(p, err);
     size_t top = 0;
     if (!fc_take(&top, p->n_w, &p->off_w) || !fc_take(&top, p->n_w, &p->off_dw) ||
         !fc_take(&top, p->n_b, &p->off_b) || !fc_take(&top, p->n_b, &p->off_db) ||
         !fc_take(&top, p->n_skip ? p->u : 0, &p->off_u) ||
-        !fc_take(&top, p->uhat, &p->off_uhat) || !fc_take(&top, p->cache, &p->off_cache) ||
+        !fc_take(&top, p->cache, &p->off_cache) ||
         top > SIZE_MAX / sizeof(float) / 2)
         return fc_overflow(p, err);
     p->floats = top;
-    size_t wtop = fc_round(nc_routing_workspace(&p->rt) / sizeof(float) + 1);
-    p->scratch_bytes = wtop * sizeof(float);
-    if (!fc_take(&wtop, p->uhat, &p->off_duhat) ||
-        !fc_take(&wtop, p->n_skip ? p->u : 0, &p->off_du) || wtop > SIZE_MAX / sizeof(float))
+    size_t wtop = fc_round(nc_class_caps_workspace(&p->cc) / sizeof(float));
+    if (!fc_take(&wtop, p->n_skip ? p->u : 0, &p->off_du) || wtop > SIZE_MAX / sizeof(float))
         return fc_overflow(p, err);
     p->ws_bytes = wtop * sizeof(float);
     return NC_OK;
@@ -201,7 +201,7 @@ int flat_forward(void *layer, int n, const float *const *in, float *out, int tra
     if (rc)
         return rc;
     l->cached_n = 0;
-    float *b = l->block, *uhat = b + p->off_uhat;
+    float *b = l->block;
     const float *u = in[0];
     if (p->n_skip) {
         size_t a = (size_t)p->n_main * (size_t)p->dim, c = (size_t)p->n_skip * (size_t)p->dim;
@@ -212,12 +212,8 @@ int flat_forward(void *layer, int n, const float *const *in, float *out, int tra
         }
         u = cat;
     }
-    rc = nc_caps_votes_forward(n, p->rt.in_caps, p->dim, p->rt.out_caps, p->rt.dim, u,
-                               b + p->off_w, uhat, err);
-    if (!rc)
-        rc = nc_routing_forward(&p->rt, n, uhat, b + p->off_b, out,
-                                training ? b + p->off_cache : NULL, p->cache, ws,
-                                p->scratch_bytes, err);
+    rc = nc_class_caps_forward(&p->cc, n, u, b + p->off_w, b + p->off_b, out,
+                               training ? b + p->off_cache : NULL, p->cache, ws, ws_bytes, err);
     if (rc)
         return nc_error_prefix(err, "flatcaps layer %d", p->index + 1);
     if (training)
@@ -238,15 +234,12 @@ int flat_backward(void *layer, int n, const float *const *in, const float *out,
         return nc_error_set(err, NC_ERR_INPUT,
                             "flatcaps layer %d backward: batch %d, but the last training "
                             "forward saw %d", p->index + 1, n, l->cached_n);
-    float *b = l->block, *duhat = (float *)((char *)ws + p->off_duhat * sizeof(float));
+    float *b = l->block;
     float *d0 = din ? din[0] : NULL, *d1 = din && p->n_skip ? din[1] : NULL;
     const float *u = p->n_skip ? b + p->off_u : in[0];
     float *du = p->n_skip ? (d0 || d1 ? (float *)ws + p->off_du : NULL) : d0;
-    rc = nc_routing_backward(&p->rt, n, b + p->off_uhat, b + p->off_cache, p->cache, dout,
-                             duhat, b + p->off_db, ws, p->scratch_bytes, err);
-    if (!rc)
-        rc = nc_caps_votes_backward(n, p->rt.in_caps, p->dim, p->rt.out_caps, p->rt.dim, u,
-                                    b + p->off_w, duhat, du, b + p->off_dw, err);
+    rc = nc_class_caps_backward(&p->cc, n, u, b + p->off_w, b + p->off_cache, p->cache, dout,
+                                du, b + p->off_dw, b + p->off_db, ws, ws_bytes, err);
     if (rc)
         return nc_error_prefix(err, "flatcaps layer %d", p->index + 1);
     if (p->n_skip && du) {
