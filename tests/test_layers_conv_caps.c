@@ -652,6 +652,22 @@ static void test_train_bytes(void **state)
     assert_int_equal(lc_conv->create(&ctx, &cfg, &rng, &layer, &err), NC_ERR_INPUT);
     assert_null(layer);
     assert_string_equal(err.msg, "conv layer 1: max_batch 0, must be >= 1");
+    /* absurd sizes: refused (negative), never overflowed into a small number */
+    const int huge[2][NC_GENE_FIELDS] = {
+        {0, 4096, 4096, 4096, 4096, 1, 4096, 4096, 4096}, {1, 4096, 4096, 4096, 9, 1, 1, 10, 16}};
+    nc_genotype hg;
+    lc_genotype(&hg, huge, 2);
+    nc_layer_ctx hctx = {&hg, 0, NC_ROLE_CONV, 3};
+    cfg.max_batch = 100;
+    assert_true(lc_conv->train_bytes(&hctx, &cfg) < 0);
+    hctx.index = 1;
+    hctx.role = NC_ROLE_CLASS_CAPS;
+    assert_true(lc_caps->train_bytes(&hctx, &cfg) < 0);
+    assert_int_equal(lc_caps->create(&hctx, &cfg, &rng, &layer, &err), NC_ERR_INPUT);
+    assert_string_equal(err.msg, "caps layer 2: 68719476736 input capsules too many");
+    hctx.role = NC_ROLE_CAPS;
+    assert_true(lc_caps->train_bytes(&hctx, &cfg) < 0);
+    cfg.max_batch = 0;
     ctx.role = NC_ROLE_CAPS;   /* conv cannot serve it */
     cfg.max_batch = 1;
     assert_true(lc_conv->train_bytes(&ctx, &cfg) < 0);
