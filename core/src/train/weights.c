@@ -420,11 +420,14 @@ static int compare(const nc_net *net, const char *path, const fsection *s, int n
             nc_net_tensor x;
             nc_net_tensor_at(net, t, &x);
             const ftensor *f = &s[i].t[t - first];
-            if (strcmp(f->name, x.name) != 0 || f->count != (uint64_t)x.count)
+            if (strcmp(f->name, x.name) != 0 || f->count != (uint64_t)x.count ||
+                !(f->flags & FLAG_TRAINABLE) != !x.grad)
                 return nc_error_set(err, NC_ERR_INPUT,
-                                    "%s: %s: tensor %d is '%s' of %" PRIu64
-                                    " values, the network has '%s' of %zu",
-                                    path, lab, t - first + 1, f->name, f->count, x.name, x.count);
+                                    "%s: %s: tensor %d is %s '%s' of %" PRIu64
+                                    " values, the network has %s '%s' of %zu",
+                                    path, lab, t - first + 1,
+                                    f->flags & FLAG_TRAINABLE ? "trainable" : "state", f->name,
+                                    f->count, x.grad ? "trainable" : "state", x.name, x.count);
         }
     }
     return NC_OK;
