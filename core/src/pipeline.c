@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nascaps/search.h"
 #include "pipeline_priv.h"
 
 /* ---- the core settings ------------------------------------------------- */
@@ -24,7 +25,8 @@ typedef enum core_kind {
     CK_NORMALIZE,   /* const char *: one of choices, NULL when unset */
     CK_PATH_LIST,   /* plugin_path */
     CK_OBJECTIVES,
-    CK_OUTPUT_DIR
+    CK_OUTPUT_DIR,
+    CK_SEARCH_SPACE /* search_space.*: nc_space_from_section() (search.h) */
 } core_kind;
 
 typedef struct core_key {
@@ -126,6 +128,48 @@ static const core_key core_keys[] = {
                 "\"runs/<pipeline name>\"",
                 "output folder (results.db, pareto.csv, pareto.json, .chr "
                 "files)"),
+    SPECIAL_KEY("search_space.sabour", NC_SET_BOOL, CK_SEARCH_SPACE, "true",
+                "search Sabour-type networks (convs, capsule layers, class "
+                "capsules)"),
+    SPECIAL_KEY("search_space.deepcaps", NC_SET_BOOL, CK_SEARCH_SPACE, "true",
+                "search DeepCaps-type networks (convs, CapsCells, FlatCaps)"),
+    SPECIAL_KEY("search_space.resize", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[1, 2]", "allowed resize genes (1 native, 2 upscaled x2)"),
+    SPECIAL_KEY("search_space.conv_layers", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[3, 6]", "[min, max] leading conv layers drawn"),
+    SPECIAL_KEY("search_space.first_kernel", NC_SET_INT, CK_SEARCH_SPACE, "9",
+                "kernel size of the first conv (stride 1)"),
+    SPECIAL_KEY("search_space.kernels", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[3, 5, 9]", "kernel sizes of the other layers"),
+    SPECIAL_KEY("search_space.strides", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[1, 2]", "strides of the layers after the first"),
+    SPECIAL_KEY("search_space.channels_log2", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[2, 6]", "[min, max] of log2 of conv and capsule-layer "
+                "channels"),
+    SPECIAL_KEY("search_space.caps_layers", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[2, 6]", "[min, max] capsule layers of a Sabour-type network, "
+                "the class capsules included"),
+    SPECIAL_KEY("search_space.caps_growth", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[4, 20]", "[min, max] a capsule layer adds to its input "
+                "capsule dim"),
+    SPECIAL_KEY("search_space.max_caps", NC_SET_INT, CK_SEARCH_SPACE, "64",
+                "largest capsule dim of a Sabour capsule layer"),
+    SPECIAL_KEY("search_space.class_dim_log2", NC_SET_INT_LIST,
+                CK_SEARCH_SPACE, "[2, 6]",
+                "[min, max] of log2 of the class capsules' dim"),
+    SPECIAL_KEY("search_space.cells", NC_SET_INT_LIST, CK_SEARCH_SPACE,
+                "[4, 8]", "[min, max] type-2 genes of a DeepCaps-type network, "
+                "FlatCaps included"),
+    SPECIAL_KEY("search_space.cell_kernel", NC_SET_INT, CK_SEARCH_SPACE, "3",
+                "kernel size of the CapsCells"),
+    SPECIAL_KEY("search_space.cell_channels", NC_SET_INT, CK_SEARCH_SPACE,
+                "32", "capsule types (outch) of every CapsCell"),
+    SPECIAL_KEY("search_space.cell_caps_first", NC_SET_INT, CK_SEARCH_SPACE,
+                "4", "capsule dim of the first CapsCell"),
+    SPECIAL_KEY("search_space.cell_caps", NC_SET_INT, CK_SEARCH_SPACE, "8",
+                "capsule dim of the later CapsCells"),
+    SPECIAL_KEY("search_space.flat_caps", NC_SET_INT, CK_SEARCH_SPACE, "16",
+                "class capsule dim of FlatCaps"),
 };
 #define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
 
@@ -1075,6 +1119,14 @@ static int read_core_key(const nc_pipeline *p, const nc_section *root,
         return read_plugin_path(p, root, out, err);
     case CK_OBJECTIVES:
         return read_objectives(root, out, err);
+    case CK_SEARCH_SPACE: {
+        /* Each key checks the whole group (cheap), without a dataset: the
+         * run reads it again with the dataset's shape. */
+        static const nc_data_shape unknown = {0, 0, 0};
+        nc_search_space space;
+        return nc_space_from_section(nc_pipeline_section(p, "search_space"),
+                                     &unknown, &space, err);
+    }
     case CK_OUTPUT_DIR: {
         char def[NC_PATH_MAX];
         snprintf(def, sizeof def, "runs/%s", nc_pipeline_name(p));

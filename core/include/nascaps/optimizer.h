@@ -81,6 +81,63 @@ static inline int nc_optimizer_can_search(const nc_optimizer_ops *ops)
            ops->save && ops->restore && ops->population && ops->destroy;
 }
 
+/* ---- libnascaps helpers for optimizer plugins ------------------------- */
+
+/* Non-zero when g is neither evaluated already (env->seen, when set) nor
+ * one of batch[0..n). */
+int nc_optimizer_is_new(const nc_optimizer_env *env, const nc_genotype *batch,
+                        int n, const nc_genotype *g);
+
+/* Checks a tell against the batch asked: n == n_batch, every genotype
+ * equal to the one asked at its position, env->n_objectives objectives.
+ * who ("nsga2") starts the message. */
+int nc_optimizer_check_tell(const nc_optimizer_env *env, const char *who,
+                            const nc_genotype *batch, int n_batch,
+                            const nc_candidate *cands, int n, nc_error *err);
+
+/* Hands out a drawn batch as ask() does: copies it to out and sets *n;
+ * when cap is smaller, *n = n_batch and NC_ERR_INPUT, except for the size
+ * query out = NULL, cap = 0 (NC_OK). */
+int nc_optimizer_hand_out(const char *who, const nc_genotype *batch,
+                          int n_batch, nc_genotype *out, int cap, int *n,
+                          nc_error *err);
+
+/* Copies up to cap of n members (and their rank and crowding; any output
+ * may be NULL) as population() does; returns n. */
+int nc_optimizer_copy_members(const nc_candidate *members, const int *rank,
+                              const double *crowding, int n,
+                              nc_candidate *out, int *out_rank,
+                              double *out_crowding, int cap);
+
+/* The common part of an optimizer's saved state (docs/SEARCH.md: state
+ * format), written and read as one JSON object so plugins need not agree
+ * on anything else. */
+typedef struct nc_optimizer_state {
+    int generation;             /* completed tells */
+    nc_rng rng;                 /* *env->rng when saved */
+    int n_members;              /* the population (or archive) */
+    nc_candidate *members;
+    int n_pending;              /* the batch asked and not yet told; 0: none */
+    nc_genotype *pending;
+    int64_t counters[4];        /* the plugin's own counters */
+} nc_optimizer_state;
+
+/* JSON text (malloc'd) of st for optimizer `name`. Non-finite objectives
+ * are written as the strings "inf", "-inf", "nan"; reals with 17
+ * significant digits, so reading gives the same bits. */
+int nc_optimizer_state_write(const char *name, const nc_optimizer_state *st,
+                             char **text, nc_error *err);
+/* Parses text written for `name`; every genotype must validate against
+ * env->space's dataset shape, every member carry env->n_objectives
+ * objectives. st's arrays are malloc'd (nc_optimizer_state_free). */
+int nc_optimizer_state_read(const char *name, const char *text,
+                            const nc_optimizer_env *env,
+                            nc_optimizer_state *st, nc_error *err);
+void nc_optimizer_state_free(nc_optimizer_state *st);
+
+/* The points of n candidates (obj points into each candidate). */
+void nc_candidate_points(const nc_candidate *cands, int n, nc_point *pts);
+
 #ifdef __cplusplus
 }
 #endif
