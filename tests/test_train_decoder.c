@@ -131,6 +131,17 @@ static void test_decoder_exact(void **state)
     check_case(2, 3, 8, 1, 2);   /* m = 2: 8 x 8, nothing cropped */
 }
 
+static void test_decoder_macs(void **state)
+{
+    (void)state;
+    nc_error err;
+    nc_decoder_plan plan;
+    assert_int_equal(nc_decoder_plan_make(3, 4, 7, 2, 5, &plan, &err), NC_OK);
+    /* m = 2: dense 12 x 64, then per transposed conv (input pixels x 9 x
+     * in x out): 4*9*16*64, 4*9*64*32, 16*9*32*16, 64*9*16*2 */
+    assert_int_equal(plan.macs, 768 + 36864 + 73728 + 73728 + 18432);
+}
+
 static void test_decoder_refuses(void **state)
 {
     (void)state;
@@ -146,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decoder_cropped),
         cmocka_unit_test(test_decoder_exact),
+        cmocka_unit_test(test_decoder_macs),
         cmocka_unit_test(test_decoder_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

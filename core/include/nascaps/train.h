@@ -78,6 +78,7 @@ typedef struct nc_net_info {
     int64_t decoder_params;  /* 0 without decoder */
     int64_t macs;            /* forward MACs of one image (nc_network_analyze) */
     nc_net_memory memory;    /* with the real workspace */
+    int64_t decoder_macs;    /* the decoder's forward MACs, one image */
 } nc_net_info;
 
 /* Validates g (origin names it in messages; data, when not NULL, is what
@@ -160,10 +161,12 @@ typedef enum nc_train_status {
     NC_TRAIN_OK = 0,
     NC_TRAIN_TIME_LIMIT,   /* stopped by training.time_limit_s */
     NC_TRAIN_DIVERGED,     /* NaN or Inf in the loss */
-    NC_TRAIN_REFUSED       /* over max_params / max_memory_mb, or a layer
+    NC_TRAIN_REFUSED,      /* over max_params / max_memory_mb, or a layer
                               plugin that cannot train */
+    NC_TRAIN_STOPPED       /* opts.stop asked to stop (Ctrl-C): not a
+                              result to keep, the training is to be redone */
 } nc_train_status;
-/* "ok", "time_limit", "diverged", "refused". */
+/* "ok", "time_limit", "diverged", "refused", "stopped". */
 const char *nc_train_status_name(int status);
 
 /* One epoch's figures. Accuracies are fractions; NaN when not measured
@@ -206,6 +209,9 @@ typedef struct nc_train_opts {
     /* Progress (may be NULL): after every batch and every evaluation. */
     void (*progress)(const nc_train_progress *p, void *user);
     void *user;
+    /* Polled before every batch (may be NULL): non-zero stops the
+     * training with status NC_TRAIN_STOPPED (the search's Ctrl-C). */
+    int (*stop)(void *user);
 } nc_train_opts;
 
 typedef struct nc_train_result {
@@ -241,6 +247,12 @@ void nc_train_result_free(nc_train_result *res);
  * max_batch). *images gets how many were scored. */
 int nc_net_evaluate(nc_net *net, nc_data *data, int split, double *accuracy,
                     int64_t *images, nc_error *err);
+
+/* Adam's state, for checkpoints that continue a training exactly (the
+ * search's stage 2): the network's 2 * *count moments (every trainable
+ * tensor's first moments, then the second moments, in tensor order) and
+ * its step counter, both writable. */
+float *nc_net_adam_state(nc_net *net, size_t *count, int64_t **step);
 
 /* What a genotype must be to fit data: {native size, channels, classes};
  * refuses non-square images. */

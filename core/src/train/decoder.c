@@ -94,6 +94,9 @@ int nc_decoder_plan_make(int classes, int dim, int size, int channels, int max_b
     int rc = init_tconvs(plan, t, err);
     if (rc)
         return rc;
+    plan->macs = (int64_t)classes * dim * plan->m * plan->m * SEED_CH;
+    for (int i = 0; i < N_TCONV; i++)
+        plan->macs += nc_tconv2d_macs(&t[i]);
     int64_t fixed, per_image;
     size_t buf, full;
     plan_floats(plan, t, &fixed, &per_image, &buf, &full);

@@ -403,6 +403,7 @@ int nc_net_build(nc_registry *reg, const nc_genotype *g, const char *origin,
     info->params = p->an.params;
     info->decoder_params = p->has_decoder ? p->dec.params : 0;
     info->macs = p->an.macs;
+    info->decoder_macs = p->has_decoder ? p->dec.macs : 0;
     info->memory = p->mem;
     net->skip = g->skip >= 1 && nc_genotype_role(g, g->n_layers - 1) == NC_ROLE_FLATCAPS
                     ? g->skip - 1 : -1;
@@ -617,6 +618,13 @@ void nc_net_adam_step(nc_net *net, float lr)
             nc_adam_step(x->count, x->value, x->grad, m + net->adam_off[t],
                          v + net->adam_off[t], lr, net->step, NULL);
     }
+}
+
+float *nc_net_adam_state(nc_net *net, size_t *count, int64_t **step)
+{
+    *count = net->n_trainable;
+    *step = &net->step;
+    return net->adam;
 }
 
 int nc_net_tensor_count(const nc_net *net)

@@ -18,6 +18,7 @@ typedef struct nc_decoder nc_decoder;
 typedef struct nc_decoder_plan {
     int classes, dim, size, channels, m, max_batch;
     int64_t params;           /* trainable parameters */
+    int64_t macs;             /* forward multiply-accumulates, one image */
     int64_t bytes;            /* parameters, gradients, state, activations */
     size_t workspace;         /* scratch bytes for forward/backward */
 } nc_decoder_plan;

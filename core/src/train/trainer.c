@@ -26,6 +26,7 @@ const char *nc_train_status_name(int status)
     case NC_TRAIN_TIME_LIMIT: return "time_limit";
     case NC_TRAIN_DIVERGED: return "diverged";
     case NC_TRAIN_REFUSED: return "refused";
+    case NC_TRAIN_STOPPED: return "stopped";
     }
     return "?";
 }
@@ -242,6 +243,12 @@ static int epoch(run *r, int e, int *stop, nc_error *err)
             *stop = NC_TRAIN_TIME_LIMIT;
             break;
         }
+        if (opt->stop && opt->stop(opt->user)) {
+            *stop = NC_TRAIN_STOPPED;
+            snprintf(r->res->reason, sizeof r->res->reason, "stopped at epoch %d, batch %lld",
+                     e + 1, (long long)nb + 1);
+            break;
+        }
         double t0 = nc_train_now();
         size_t n = 0;
         int rc = nc_data_iter_next(r->it, r->b.images, r->b.raw, r->b.labels, &r->augment,
@@ -279,7 +286,8 @@ static int epoch(run *r, int e, int *stop, nc_error *err)
     er->train_loss = nb ? loss_sum / (double)nb : NAN;
     er->train_accuracy = er->images ? (double)correct / (double)er->images : NAN;
     er->img_per_s = er->seconds > 0 ? (double)er->images / er->seconds : 0.0;
-    if (*stop == NC_TRAIN_DIVERGED || (*stop == NC_TRAIN_TIME_LIMIT && er->images == 0))
+    if (*stop == NC_TRAIN_DIVERGED || *stop == NC_TRAIN_STOPPED ||
+        (*stop == NC_TRAIN_TIME_LIMIT && er->images == 0))
         return NC_OK;   /* nothing (new) worth scoring */
     r->res->n_epochs++;
     if (er->complete)
