@@ -38,27 +38,75 @@ int nc_dominates(const nc_point *a, const nc_point *b, int m)
     return better;
 }
 
-/* Deb's sort without the O(n^2) dominated-set lists: the domination counts
- * are computed once, then each front releases the points it dominates by
- * a second scan. Twice the comparisons, O(n) memory, so 10^4 points fit. */
+/* The objectives and violations with NaN made +inf and violations
+ * clamped at 0, so the pair loop below is plain comparisons. */
+typedef struct clean_set {
+    const double *obj;    /* n x m */
+    const double *viol;   /* n */
+    int m;
+} clean_set;
+
+/* +1: i dominates j; -1: j dominates i; 0: neither (nc_dominates both
+ * ways in one pass over the objectives). */
+static int relation(const clean_set *c, size_t i, size_t j)
+{
+    double vi = c->viol[i], vj = c->viol[j];
+    if (vi > 0 || vj > 0)
+        return vi < vj ? 1 : vj < vi ? -1 : 0;
+    const double *a = c->obj + i * (size_t)c->m, *b = c->obj + j * (size_t)c->m;
+    int a_better = 0, b_better = 0;
+    for (int k = 0; k < c->m; k++) {
+        a_better |= a[k] < b[k];
+        b_better |= b[k] < a[k];
+    }
+    return a_better == b_better ? 0 : a_better ? 1 : -1;
+}
+
+/* Beyond this many points the "dominates" bit matrix (n^2 / 8 bytes: 32
+ * MiB here) is not kept, and each front recomputes the relations it
+ * releases instead (twice the comparisons, O(n) memory). */
+#define SORT_BITS_MAX 16384
+
+/* Deb's fast non-dominated sort: domination counts, then each front
+ * releases the points its members dominate. */
 int nc_nondominated_sort(const nc_point *pts, size_t n, int m, int *rank)
 {
     if (n == 0)
         return 0;
+    size_t words = (n + 63) / 64;
+    int use_bits = n <= SORT_BITS_MAX;
     size_t *count = calloc(n, sizeof *count);
     size_t *front = malloc(n * sizeof *front), *next = malloc(n * sizeof *next);
-    if (!count || !front || !next) {
+    double *obj = malloc(n * (size_t)m * sizeof *obj);
+    double *viol = malloc(n * sizeof *viol);
+    uint64_t *bits = use_bits ? calloc(n * words, sizeof *bits) : NULL;
+    if (!count || !front || !next || !obj || !viol || (use_bits && !bits)) {
         free(count);
         free(front);
         free(next);
+        free(obj);
+        free(viol);
+        free(bits);
         return -1;
     }
+    for (size_t i = 0; i < n; i++) {
+        viol[i] = violation_of(&pts[i]);
+        for (int k = 0; k < m; k++)
+            obj[i * (size_t)m + k] = clean(pts[i].obj[k]);
+    }
+    clean_set c = {obj, viol, m};
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
-            if (nc_dominates(&pts[i], &pts[j], m))
+            int r = relation(&c, i, j);
+            if (r > 0) {
                 count[j]++;
-            else if (nc_dominates(&pts[j], &pts[i], m))
+                if (bits)
+                    bits[i * words + j / 64] |= (uint64_t)1 << (j % 64);
+            } else if (r < 0) {
                 count[i]++;
+                if (bits)
+                    bits[j * words + i / 64] |= (uint64_t)1 << (i % 64);
+            }
         }
     size_t nf = 0;
     for (size_t i = 0; i < n; i++) {
@@ -71,15 +119,29 @@ int nc_nondominated_sort(const nc_point *pts, size_t n, int m, int *rank)
     int r = 0;
     while (nf > 0) {
         size_t nn = 0;
-        for (size_t q = 0; q < n; q++) {
-            if (rank[q] >= 0)
-                continue;
-            for (size_t f = 0; f < nf; f++)
-                if (nc_dominates(&pts[front[f]], &pts[q], m))
-                    count[q]--;
-            if (count[q] == 0) {
-                next[nn++] = q;
-                rank[q] = r + 1;
+        if (bits) {
+            for (size_t f = 0; f < nf; f++) {
+                const uint64_t *row = bits + front[f] * words;
+                for (size_t w = 0; w < words; w++)
+                    for (uint64_t b = row[w]; b; b &= b - 1) {
+                        size_t q = w * 64 + (size_t)__builtin_ctzll(b);
+                        if (--count[q] == 0) {
+                            next[nn++] = q;
+                            rank[q] = r + 1;
+                        }
+                    }
+            }
+        } else {
+            for (size_t q = 0; q < n; q++) {
+                if (rank[q] >= 0)
+                    continue;
+                for (size_t f = 0; f < nf; f++)
+                    if (relation(&c, front[f], q) > 0)
+                        count[q]--;
+                if (count[q] == 0) {
+                    next[nn++] = q;
+                    rank[q] = r + 1;
+                }
             }
         }
         size_t *t = front;
@@ -91,6 +153,9 @@ int nc_nondominated_sort(const nc_point *pts, size_t n, int m, int *rank)
     free(count);
     free(front);
     free(next);
+    free(obj);
+    free(viol);
+    free(bits);
     return r;
 }
 
@@ -238,6 +303,8 @@ static int cmp_key_down(const void *pa, const void *pb)
  * sets WFG builds are mostly dominated, so the kept set stays small. */
 static size_t nondominated(hv_pt *p, size_t n, int m)
 {
+    if (n < 2)
+        return n;
     qsort(p, n, sizeof *p, cmp_lex);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -332,7 +399,8 @@ double nc_hypervolume(const double *pts, size_t n, int m, const double *ref)
         if (inside)
             p[np++] = q;
     }
-    np = nondominated(p, np, m);
+    if (m > 2)   /* the 2-D sweep skips dominated points itself */
+        np = nondominated(p, np, m);
     double hv = hv_rec(p, np, m, ref);
     free(p);
     return hv;
