@@ -25,6 +25,8 @@ extern const nc_cli_command nc_cli_validate;
 extern const nc_cli_command nc_cli_estimate;
 extern const nc_cli_command nc_cli_train;
 extern const nc_cli_command nc_cli_evaluate;
+extern const nc_cli_command nc_cli_run;
+extern const nc_cli_command nc_cli_report;
 
 /* Prints "nascaps: MESSAGE" on stderr. */
 void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

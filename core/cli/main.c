@@ -13,6 +13,8 @@ static const nc_cli_command *const commands[] = {
     &nc_cli_estimate,
     &nc_cli_train,
     &nc_cli_evaluate,
+    &nc_cli_run,
+    &nc_cli_report,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,14 @@
+/* cli_run.h - shared by `nascaps run` and `nascaps report` (defined in
+ * cmd_run.c). */
+#ifndef NASCAPS_CLI_RUN_H
+#define NASCAPS_CLI_RUN_H
+
+#include "nascaps/run.h"
+
+/* The Pareto table on stdout: id, accuracy, energy, latency, memory,
+ * params (and the stage-2 accuracy when there is one). */
+void nc_cli_print_front(const nc_run_report *r);
+/* The report as one JSON line on stdout. */
+int nc_cli_print_report_json(const nc_run_report *r);
+
+#endif

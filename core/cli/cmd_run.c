@@ -1,0 +1,236 @@
+/* cmd_run.c - `nascaps run`: the search, and `nascaps report`'s table. */
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_run.h"
+#include "nascaps/run.h"
+
+/* Exit status of a run stopped by SIGINT/SIGTERM (resumable). */
+#define EXIT_STOPPED 130
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void duration(double s, char *buf, size_t size)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, size, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%lds", t);
+}
+
+/* "%.4f" (accuracy, general = 0) or "%.6g" (general = 1); "-" unmeasured. */
+static const char *fixed(double v, int general, char *buf, size_t size)
+{
+    if (isfinite(v) && general)
+        snprintf(buf, size, "%.6g", v);
+    else if (isfinite(v))
+        snprintf(buf, size, "%.4f", v);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
+typedef struct run_view {
+    int quiet;
+} run_view;
+
+static void on_progress(const nc_run_progress *p, void *user)
+{
+    const run_view *v = user;
+    char a[32], b[32], c[32], d[32], e[32] = "";
+    switch (p->phase) {
+    case NC_RUN_NOTE:
+        fprintf(stderr, "nascaps run: %s\n", p->note);
+        break;
+    case NC_RUN_CANDIDATE:
+        if (!v->quiet)
+            fprintf(stderr, "  candidate %d of generation %d: %s %s accuracy %s\n",
+                    p->evaluated, p->generation + 1, p->id, p->status,
+                    fixed(p->accuracy, 0, a, sizeof a));
+        break;
+    case NC_RUN_GENERATION:
+        duration(p->elapsed_s, c, sizeof c);
+        duration(p->eta_s, d, sizeof d);
+        if (p->planned > 0)
+            snprintf(e, sizeof e, "/%d", p->planned);
+        fprintf(stderr,
+                "generation %d%s: evaluated %d (%d cached), failed %d, front %d, best accuracy "
+                "%s, hypervolume %s, elapsed %s, ETA %s\n",
+                p->generation, e, p->evaluated,
+                p->cached, p->failed, p->front_size, fixed(p->best_accuracy, 0, a, sizeof a),
+                fixed(p->hypervolume, 1, b, sizeof b), c, d);
+        break;
+    case NC_RUN_FINAL_EPOCH:
+        if (!v->quiet)
+            fprintf(stderr, "stage 2: %s epoch %d/%d test accuracy %s\n", p->id, p->epoch,
+                    p->epochs, fixed(p->accuracy, 0, a, sizeof a));
+        break;
+    }
+    fflush(stderr);
+}
+
+void nc_cli_print_front(const nc_run_report *r)
+{
+    int final = 0;
+    for (int i = 0; i < r->n_front; i++)
+        final |= r->front[i].final_epochs > 0;
+    printf("%-12s  %8s  %12s  %12s  %12s  %10s%s\n", "id", "accuracy", "energy_mJ",
+           "latency_ms", "memory_KiB", "params", final ? "  final_accuracy" : "");
+    for (int i = 0; i < r->n_front; i++) {
+        const nc_front_member *m = &r->front[i];
+        char a[32], f[32];
+        printf("%-12s  %8s  %12.6g  %12.6g  %12.6g  %10" PRId64, m->id,
+               fixed(m->accuracy, 0, a, sizeof a), m->energy_mj, m->latency_ms,
+               m->memory_kib, m->params);
+        if (final)
+            printf("  %14s", fixed(m->final_test_accuracy, 0, f, sizeof f));
+        printf("\n");
+    }
+}
+
+int nc_cli_print_report_json(const nc_run_report *r)
+{
+    char *json = nc_report_json(r);
+    if (!json) {
+        nc_cli_error("out of memory");
+        return NC_ERR_INTERNAL;
+    }
+    printf("%s\n", json);
+    free(json);
+    return NC_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    nc_cli_options opt = {0};
+    int force_new = 0, rc = NC_OK;
+    for (int i = 1; i < argc && rc == NC_OK; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            if (opt.pipeline)
+                rc = nc_cli_usage("run", "one pipeline at a time ('%s' and '%s')", opt.pipeline,
+                                  a);
+            opt.pipeline = a;
+            continue;
+        }
+        if (!strcmp(a, "--force-new")) {
+            force_new = 1;
+            continue;
+        }
+        int taken = nc_cli_take_option("run", argc, argv, &i, &opt);
+        if (taken < 0)
+            rc = NC_ERR_USAGE;
+        else if (!taken)
+            rc = nc_cli_usage("run", "unknown option '%s'", a);
+    }
+    if (rc == NC_OK && !opt.pipeline)
+        rc = nc_cli_usage("run", "no pipeline given");
+    if (rc) {
+        nc_cli_options_free(&opt);
+        return rc;
+    }
+    nc_pipeline *pipeline;
+    nc_settings settings;
+    nc_registry *reg;
+    if ((rc = nc_cli_open(&opt, &pipeline, &settings, &reg))) {
+        nc_cli_options_free(&opt);
+        return rc;
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends it at once: the store stays consistent */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    run_view view = {opt.quiet};
+    nc_run_opts ropt;
+    nc_run_opts_defaults(&ropt);
+    ropt.force_new = force_new;
+    ropt.stop = &stop_flag;
+    ropt.progress = on_progress;
+    ropt.user = &view;
+    nc_run_outcome out;
+    nc_error err;
+    nc_error_clear(&err);
+    nc_run_report *report = NULL;
+    if ((rc = nc_run(reg, pipeline, &settings, &ropt, &out, &err)) ||
+        (rc = nc_report_load(settings.output_dir, &report, &err))) {
+        rc = nc_cli_fail(&err);
+        goto out;
+    }
+    nc_cli_print_front(report);
+    fprintf(stderr,
+            "nascaps run: %d generation%s, %" PRId64 " evaluations (%" PRId64
+            " trained now), front of %d in %s/pareto.csv\n",
+            out.generations, out.generations == 1 ? "" : "s", out.evaluations, out.trained,
+            report->n_front, settings.output_dir);
+    if (opt.json)
+        rc = nc_cli_print_report_json(report);
+    if (out.stopped && rc == NC_OK)
+        rc = EXIT_STOPPED;
+    if (fflush(stdout) != 0 && rc == NC_OK) {
+        nc_cli_error("cannot write the output");
+        rc = NC_ERR_INTERNAL;
+    }
+out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    nc_report_free(report);
+    nc_registry_free(reg);
+    nc_settings_free(&settings);
+    nc_pipeline_free(pipeline);
+    nc_cli_options_free(&opt);
+    return rc;
+}
+
+const nc_cli_command nc_cli_run = {
+    .name = "run",
+    .synopsis = "run PIPELINE [--set KEY=VALUE]... [--force-new] [--json] [--quiet]",
+    .summary = "search: evaluate candidates, keep results in output.dir, resume",
+    .help =
+        "Runs the search the pipeline describes (docs/RUN.md): the optimizer asks\n"
+        "for genotypes, each is trained (training.*, when accuracy_drop is an\n"
+        "objective) and costed on the accelerator, and every result goes into\n"
+        "output.dir/results.db. Then, when final_training.epochs > 0, the final\n"
+        "Pareto front is trained that long (stage 2, weights in front/).\n"
+        "\n"
+        "Running the same command again resumes where the run stopped (after\n"
+        "Ctrl-C, a kill or a crash); raising optimizer.generations continues a\n"
+        "finished search. A different pipeline on an existing folder is refused.\n"
+        "\n"
+        "Per generation on stderr: evaluated, failed, front size, best accuracy,\n"
+        "hypervolume, elapsed, ETA. At the end the Pareto table on stdout, and\n"
+        "pareto.csv, pareto.json, hypervolume.csv, front/<id>.chr in output.dir.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE   the pipeline (or as the first argument)\n"
+        "  --set KEY=VALUE     override a setting, e.g. --set optimizer.generations=30\n"
+        "  --force-new         start a new database; the old one becomes results.db.N\n"
+        "  --json              also print the report as one JSON line (as pareto.json)\n"
+        "  --quiet, -q         no per-candidate lines on stderr\n"
+        "\n"
+        "Ctrl-C (SIGINT) or SIGTERM stops cleanly (within one training batch) and\n"
+        "exits with status 130; the run resumes from there.\n",
+    .run = run,
+};

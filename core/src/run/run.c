@@ -1,0 +1,810 @@
+/* run.c - the search loop (docs/RUN.md, "The loop").
+ *
+ * Per generation: restore the optimizer's last committed state, ask (the
+ * optimizer is deterministic given its state and rng), evaluate every
+ * genotype (each evaluation one transaction, a cache hit trains nothing),
+ * tell, then commit the optimizer's new state with the generation's
+ * population in ONE transaction. A kill at any point loses at most the
+ * candidate being evaluated; the resumed run asks the same batch again and
+ * finds the finished candidates in the store. */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nascaps/data.h"
+#include "nascaps/estimate.h"
+#include "nascaps/network.h"
+#include "nascaps/optimizer.h"
+#include "nascaps/search.h"
+#include "nascaps/train.h"
+#include "run/run_internal.h"
+
+/* Genotypes one ask may return. */
+#define ASK_CAP 1024
+/* The hypervolume reference point, in every normalised objective. */
+#define HV_REFERENCE 1.1
+
+typedef struct run_ctx {
+    nc_registry *reg;
+    const nc_pipeline *p;
+    const nc_settings *s;
+    const nc_run_opts *opt;
+    const char *dir;
+    nc_store *st;
+    nc_data *data;
+    nc_accelerator *acc;
+    nc_search_space space;
+    nc_rng rng;
+    const nc_optimizer_ops *ops;
+    void *h;
+    int trains;
+    char cache_key[17];
+    nc_train_opts topt;
+    int ask_index;            /* the optimizer's generation() at the ask */
+    double t0, base_elapsed;
+    int gens_at_start;
+    int planned;
+    int have_bounds;
+    double lo[NC_OBJ_COUNT], hi[NC_OBJ_COUNT];
+    nc_run_outcome *out;
+} run_ctx;
+
+double nc_run_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void nc_run_opts_defaults(nc_run_opts *opt)
+{
+    memset(opt, 0, sizeof *opt);
+}
+
+static int stop_requested(const run_ctx *c)
+{
+    return c->opt->stop && *c->opt->stop;
+}
+
+static int stop_hook(void *user)
+{
+    return stop_requested(user);
+}
+
+static double elapsed(const run_ctx *c)
+{
+    return c->base_elapsed + (nc_run_now() - c->t0);
+}
+
+static int search_time_up(const run_ctx *c)
+{
+    return c->s->search.time_limit_h > 0 && elapsed(c) >= c->s->search.time_limit_h * 3600.0;
+}
+
+static void progress(const run_ctx *c, nc_run_progress *p)
+{
+    if (c->opt->progress) {
+        p->elapsed_s = elapsed(c);
+        c->opt->progress(p, c->opt->user);
+    }
+}
+
+static void note(const run_ctx *c, const char *text)
+{
+    nc_run_progress p = {0};
+    p.phase = NC_RUN_NOTE;
+    p.note = text;
+    p.accuracy = p.best_accuracy = p.hypervolume = p.eta_s = NAN;
+    progress(c, &p);
+}
+
+int nc_run_failed(const nc_eval_rec *e)
+{
+    return strcmp(e->status, "ok") != 0;
+}
+
+/* Unmeasured costs sort last. */
+static double cost_or_max(double v)
+{
+    return isfinite(v) ? v : DBL_MAX;
+}
+
+void nc_run_objectives(const nc_eval_rec *e, int n_obj, const int *objectives, double *obj,
+                       double *violation)
+{
+    int failed = nc_run_failed(e);
+    for (int i = 0; i < n_obj; i++) {
+        switch (objectives[i]) {
+        case NC_OBJ_ACCURACY_DROP:
+            obj[i] = failed || !isfinite(e->accuracy) ? 1.0 : 1.0 - e->accuracy;
+            break;
+        case NC_OBJ_ENERGY: obj[i] = cost_or_max(e->energy_mj); break;
+        case NC_OBJ_LATENCY: obj[i] = cost_or_max(e->latency_ms); break;
+        case NC_OBJ_MEMORY: obj[i] = cost_or_max(e->memory_kib); break;
+        case NC_OBJ_PARAMS: obj[i] = failed && e->params <= 0 ? DBL_MAX : (double)e->params; break;
+        default: obj[i] = failed && e->macs <= 0 ? DBL_MAX : (double)e->macs; break;
+        }
+    }
+    *violation = failed ? 1.0 : 0.0;
+}
+
+/* The cache key: what besides the genotype decides an evaluation. */
+static void make_cache_key(run_ctx *c)
+{
+    const nc_settings *s = c->s;
+    char text[1024];
+    if (!c->trains)
+        snprintf(text, sizeof text, "costs-only");
+    else
+        snprintf(text, sizeof text,
+                 "data=%016" PRIx64 " seed=%" PRIu64 " epochs=%d batch=%d lr=%.17g decay=%.17g"
+                 " routings=%d recon=%.17g shift=%.17g activation=%s max_params=%" PRId64
+                 " max_memory_mb=%" PRId64 " time_limit_s=%.17g",
+                 nc_data_fingerprint(c->data), s->seed, s->training.epochs,
+                 s->training.batch_size, s->training.learning_rate, s->training.lr_decay,
+                 s->training.routings, s->training.recon_weight, s->training.shift_fraction,
+                 s->training.conv_activation, s->training.max_params,
+                 s->training.max_memory_mb, s->training.time_limit_s);
+    nc_hash64_hex(nc_hash64(text, strlen(text)), c->cache_key);
+}
+
+static int seen_cb(void *ctx, const nc_genotype *g)
+{
+    run_ctx *c = ctx;
+    char canon[NC_GENOTYPE_STRING_MAX];
+    nc_genotype_to_string(g, canon, sizeof canon);
+    return nc_store_eval_seen(c->st, canon, c->cache_key, c->ask_index);
+}
+
+static void epoch_recs(const nc_train_result *res, nc_epoch_rec *ep, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < res->n_epochs && i < 1024; i++) {
+        const nc_epoch_result *e = &res->epochs[i];
+        nc_epoch_rec *r = &ep[(*n)++];
+        r->epoch = e->epoch;
+        r->complete = e->complete;
+        r->train_loss = e->train_loss;
+        r->train_accuracy = e->train_accuracy;
+        r->test_accuracy = e->test_accuracy;
+        r->validation_accuracy = e->validation_accuracy;
+        r->seconds = e->seconds;
+    }
+}
+
+/* Evaluates g into e (not stored). *stopped when a stop request cut the
+ * training: nothing to keep. */
+static int evaluate(run_ctx *c, const nc_genotype *g, nc_eval_rec *e, nc_epoch_rec *ep,
+                    int *n_ep, int *stopped, nc_error *err)
+{
+    double t0 = nc_run_now();
+    *n_ep = 0;
+    *stopped = 0;
+    e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
+    e->energy_mj = e->latency_ms = e->memory_kib = NAN;
+    e->train_seconds = 0.0;
+    snprintf(e->status, sizeof e->status, "ok");
+    e->reason[0] = '\0';
+    nc_error ierr;
+    nc_error_clear(&ierr);
+    nc_analysis an;
+    nc_estimate est;
+    if (nc_network_analyze(c->reg, g, e->gid, c->s->training.routings, &an, &ierr) ||
+        nc_estimate_genotype(c->acc, c->reg, g, e->gid, &est, &ierr)) {
+        if (ierr.status != NC_ERR_INPUT)
+            return *err = ierr, ierr.status;
+        snprintf(e->status, sizeof e->status, "invalid");
+        snprintf(e->reason, sizeof e->reason, "%s", ierr.msg);
+        e->seconds = nc_run_now() - t0;
+        return NC_OK;
+    }
+    e->params = an.params;
+    e->macs = an.macs;
+    e->energy_mj = est.energy_mj;
+    e->latency_ms = est.latency_ms;
+    e->memory_kib = est.memory_kib;
+    if (c->trains) {
+        nc_train_result res;
+        int rc = nc_train(c->reg, c->data, g, e->gid, &c->topt, NULL, &res, &ierr);
+        if (rc == NC_ERR_INPUT) {
+            snprintf(e->status, sizeof e->status, "invalid");
+            snprintf(e->reason, sizeof e->reason, "%s", ierr.msg);
+        } else if (rc) {
+            nc_train_result_free(&res);
+            return *err = ierr, rc;
+        } else if (res.status == NC_TRAIN_STOPPED) {
+            *stopped = 1;
+        } else {
+            snprintf(e->status, sizeof e->status, "%s", nc_train_status_name(res.status));
+            snprintf(e->reason, sizeof e->reason, "%s", res.reason);
+            e->test_accuracy = res.test_accuracy;
+            e->validation_accuracy = res.validation_accuracy;
+            e->accuracy = nc_data_split_count(c->data, NC_DATA_VALIDATION) > 0
+                              ? res.validation_accuracy
+                              : res.test_accuracy;
+            e->epochs_done = res.epochs_done;
+            e->train_seconds = res.train_seconds;
+            epoch_recs(&res, ep, n_ep);
+            if (!strcmp(e->status, "ok") && !isfinite(e->accuracy)) {
+                snprintf(e->status, sizeof e->status, "invalid");
+                snprintf(e->reason, sizeof e->reason, "no accuracy was measured");
+            }
+        }
+        nc_train_result_free(&res);
+    }
+    e->seconds = nc_run_now() - t0;
+    return NC_OK;
+}
+
+/* Bounds of the hypervolume normalisation, fixed by the first generation:
+ * accuracy_drop in [0, 1], a cost in [0, its largest feasible value in
+ * the first batch] (any value if none is feasible; 1 if that is 0). */
+static void set_bounds(run_ctx *c, const nc_candidate *cands, int n)
+{
+    for (int o = 0; o < NC_OBJ_COUNT; o++) {
+        c->lo[o] = 0.0;
+        c->hi[o] = 1.0;
+    }
+    int any_feasible = 0;
+    for (int i = 0; i < n; i++)
+        any_feasible |= cands[i].violation == 0;
+    for (int k = 0; k < c->s->n_objectives; k++) {
+        int o = c->s->objectives[k];
+        if (o == NC_OBJ_ACCURACY_DROP)
+            continue;
+        double hi = 0.0;
+        for (int i = 0; i < n; i++)
+            if ((!any_feasible || cands[i].violation == 0) && cands[i].objectives[k] < DBL_MAX &&
+                cands[i].objectives[k] > hi)
+                hi = cands[i].objectives[k];
+        c->hi[o] = hi > 0 ? hi : 1.0;
+    }
+    c->have_bounds = 1;
+}
+
+static void bounds_text(const run_ctx *c, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < c->s->n_objectives && used < size; k++) {
+        int o = c->s->objectives[k];
+        used += (size_t)snprintf(buf + used, size - used, "%s %.17g %.17g\n",
+                                 nc_objective_name(o), c->lo[o], c->hi[o]);
+    }
+}
+
+static int parse_bounds(run_ctx *c, const char *text)
+{
+    for (int o = 0; o < NC_OBJ_COUNT; o++) {
+        c->lo[o] = 0.0;
+        c->hi[o] = 1.0;
+    }
+    const char *q = text;
+    char name[32];
+    double lo, hi;
+    int used;
+    while (sscanf(q, "%31s %lf %lf%n", name, &lo, &hi, &used) == 3) {
+        for (int o = 0; o < NC_OBJ_COUNT; o++)
+            if (strcmp(nc_objective_name(o), name) == 0) {
+                c->lo[o] = lo;
+                c->hi[o] = hi;
+            }
+        q += used;
+    }
+    c->have_bounds = 1;
+    return NC_OK;
+}
+
+/* Figures of a committed population: the feasible first front, its
+ * normalised hypervolume and the best accuracy. */
+static int population_figures(run_ctx *c, const int64_t *ids, int n, nc_generation_row *row,
+                              nc_error *err)
+{
+    int64_t *front = NULL;
+    int n_front = 0, m = c->s->n_objectives;
+    int rc = nc_report_front_ids(c->st, ids, n, m, c->s->objectives, &front, &n_front, err);
+    if (rc)
+        return rc;
+    double *pts = malloc((size_t)(n_front ? n_front : 1) * (size_t)m * sizeof *pts);
+    nc_eval_rec *e = malloc(sizeof *e);
+    if (!pts || !e) {
+        rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    row->front_size = n_front;
+    row->best_accuracy = NAN;
+    for (int i = 0; i < n && !rc; i++) {
+        if ((rc = nc_store_eval_get(c->st, ids[i], e, err)))
+            break;
+        if (!nc_run_failed(e) && isfinite(e->accuracy) &&
+            (!isfinite(row->best_accuracy) || e->accuracy > row->best_accuracy))
+            row->best_accuracy = e->accuracy;
+    }
+    for (int i = 0; i < n_front && !rc; i++) {
+        double viol;
+        if ((rc = nc_store_eval_get(c->st, front[i], e, err)))
+            break;
+        nc_run_objectives(e, m, c->s->objectives, pts + (size_t)i * (size_t)m, &viol);
+        for (int k = 0; k < m; k++) {
+            int o = c->s->objectives[k];
+            double *v = &pts[(size_t)i * (size_t)m + (size_t)k];
+            *v = (*v - c->lo[o]) / (c->hi[o] - c->lo[o]);
+        }
+    }
+    if (!rc) {
+        double ref[NC_OBJ_COUNT];
+        for (int k = 0; k < m; k++)
+            ref[k] = HV_REFERENCE;
+        row->hypervolume = n_front ? nc_hypervolume(pts, (size_t)n_front, m, ref) : 0.0;
+        if (row->hypervolume < 0)
+            rc = nc_error_set(err, NC_ERR_INTERNAL, "hypervolume of %d points failed", n_front);
+    }
+out:
+    free(front);
+    free(pts);
+    free(e);
+    return rc;
+}
+
+/* Looks up or evaluates one asked genotype; *id gets its evaluation. */
+static int candidate(run_ctx *c, const nc_genotype *g, nc_candidate *cand, int64_t *id,
+                     nc_generation_row *row, int *stopped, nc_epoch_rec *ep, nc_eval_rec *e,
+                     nc_error *err)
+{
+    int found = 0;
+    char canon[NC_GENOTYPE_STRING_MAX];
+    nc_genotype_to_string(g, canon, sizeof canon);
+    int rc = nc_store_eval_find(c->st, canon, c->cache_key, e, &found, err);
+    if (rc)
+        return rc;
+    *stopped = 0;
+    if (!found) {
+        memset(e, 0, sizeof *e);
+        snprintf(e->genotype, sizeof e->genotype, "%s", canon);
+        nc_genotype_id(g, e->gid);
+        memcpy(e->cache_key, c->cache_key, sizeof e->cache_key);
+        e->generation = c->ask_index;
+        int n_ep = 0;
+        if ((rc = evaluate(c, g, e, ep, &n_ep, stopped, err)))
+            return rc;
+        if (*stopped)
+            return NC_OK;
+        if ((rc = nc_store_eval_add(c->st, e, ep, n_ep, err)))
+            return rc;
+        if (c->trains)
+            c->out->trained++;
+    } else if (e->generation < c->ask_index)
+        row->cached++;
+    *id = e->id;
+    row->evaluated++;
+    row->failed += nc_run_failed(e);
+    cand->genotype = *g;
+    cand->n_objectives = c->s->n_objectives;
+    nc_run_objectives(e, c->s->n_objectives, c->s->objectives, cand->objectives,
+                      &cand->violation);
+    nc_run_progress p = {0};
+    p.phase = NC_RUN_CANDIDATE;
+    p.generation = c->ask_index;
+    p.planned = c->planned;
+    p.evaluated = row->evaluated;
+    p.cached = row->cached;
+    p.failed = row->failed;
+    p.id = e->gid;
+    p.status = e->status;
+    p.accuracy = e->accuracy;
+    p.best_accuracy = p.hypervolume = p.eta_s = NAN;
+    progress(c, &p);
+    return NC_OK;
+}
+
+/* Maps each population member to its evaluation. */
+static int population_ids(run_ctx *c, const nc_candidate *pop, int n, int64_t *ids,
+                          nc_eval_rec *e, nc_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        char canon[NC_GENOTYPE_STRING_MAX];
+        int found = 0;
+        nc_genotype_to_string(&pop[i].genotype, canon, sizeof canon);
+        int rc = nc_store_eval_find(c->st, canon, c->cache_key, e, &found, err);
+        if (rc)
+            return rc;
+        if (!found)
+            return nc_error_set(err, NC_ERR_INTERNAL,
+                                "optimizer %s: population member %d was never evaluated: %s",
+                                c->s->optimizer_plugin, i + 1, canon);
+        ids[i] = e->id;
+    }
+    return NC_OK;
+}
+
+typedef struct gen_bufs {
+    nc_genotype *batch;
+    nc_candidate *cands;
+    int64_t *ids;
+    int *rank;
+    double *crowding;
+    nc_epoch_rec *epochs;
+    nc_eval_rec *eval;
+} gen_bufs;
+
+static void free_bufs(gen_bufs *b)
+{
+    free(b->batch);
+    free(b->cands);
+    free(b->ids);
+    free(b->rank);
+    free(b->crowding);
+    free(b->epochs);
+    free(b->eval);
+}
+
+static int alloc_bufs(gen_bufs *b, nc_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->batch = malloc(ASK_CAP * sizeof *b->batch);
+    b->cands = malloc(ASK_CAP * sizeof *b->cands);
+    b->ids = malloc(ASK_CAP * sizeof *b->ids);
+    b->rank = malloc(ASK_CAP * sizeof *b->rank);
+    b->crowding = malloc(ASK_CAP * sizeof *b->crowding);
+    b->epochs = malloc(1024 * sizeof *b->epochs);
+    b->eval = malloc(sizeof *b->eval);
+    if (!b->batch || !b->cands || !b->ids || !b->rank || !b->crowding || !b->epochs ||
+        !b->eval) {
+        free_bufs(b);
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    }
+    return NC_OK;
+}
+
+/* One generation: ask, evaluate, tell, commit. *over when the search ended
+ * (done, stop, time limit). */
+static int generation(run_ctx *c, gen_bufs *b, int *over, nc_error *err)
+{
+    *over = 0;
+    if (c->ops->done(c->h))
+        return *over = 1, NC_OK;
+    c->ask_index = c->ops->generation(c->h);
+    int n = 0;
+    int rc = c->ops->ask(c->h, b->batch, ASK_CAP, &n, err);
+    if (rc)
+        return nc_error_prefix(err, "optimizer %s: ask", c->s->optimizer_plugin);
+    if (n <= 0)
+        return *over = 1, NC_OK;
+    if (n > ASK_CAP)
+        return nc_error_set(err, NC_ERR_INTERNAL, "optimizer %s: ask returned %d > %d",
+                            c->s->optimizer_plugin, n, ASK_CAP);
+    nc_generation_row row = {0};
+    row.hypervolume = row.best_accuracy = NAN;
+    for (int i = 0; i < n; i++) {
+        if (stop_requested(c))
+            return c->out->stopped = *over = 1, NC_OK;
+        if (search_time_up(c))
+            return c->out->time_limit = *over = 1, NC_OK;
+        int stopped = 0;
+        if ((rc = candidate(c, &b->batch[i], &b->cands[i], &b->ids[i], &row, &stopped,
+                            b->epochs, b->eval, err)))
+            return rc;
+        if (stopped)
+            return c->out->stopped = *over = 1, NC_OK;
+    }
+    if ((rc = c->ops->tell(c->h, b->cands, n, err)))
+        return nc_error_prefix(err, "optimizer %s: tell", c->s->optimizer_plugin);
+    char bounds[512] = "";
+    if (!c->have_bounds) {
+        set_bounds(c, b->cands, n);
+        bounds_text(c, bounds, sizeof bounds);
+    }
+    int pn = c->ops->population(c->h, b->cands, b->rank, b->crowding, ASK_CAP);
+    if (pn < 0 || pn > ASK_CAP)
+        return nc_error_set(err, NC_ERR_INTERNAL, "optimizer %s: population of %d members",
+                            c->s->optimizer_plugin, pn);
+    if ((rc = population_ids(c, b->cands, pn, b->ids, b->eval, err)) ||
+        (rc = population_figures(c, b->ids, pn, &row, err)))
+        return rc;
+    char *state = NULL;
+    if ((rc = c->ops->save(c->h, &state, err)))
+        return nc_error_prefix(err, "optimizer %s: save", c->s->optimizer_plugin);
+    row.generation = c->ops->generation(c->h);
+    row.elapsed_s = elapsed(c);
+    nc_gen_rec g = {row, state, c->rng, pn, b->ids, b->rank, b->crowding,
+                    bounds[0] ? bounds : NULL};
+    rc = nc_store_generation_add(c->st, &g, err);
+    free(state);
+    if (rc)
+        return rc;
+    c->out->generations = row.generation;
+    nc_run_progress p = {0};
+    p.phase = NC_RUN_GENERATION;
+    p.generation = row.generation;
+    p.planned = c->planned;
+    p.evaluated = row.evaluated;
+    p.cached = row.cached;
+    p.failed = row.failed;
+    p.batch = n;
+    int64_t total = 0, failed = 0;
+    nc_store_eval_counts(c->st, &total, &failed, NULL);
+    p.evaluations = total;
+    p.front_size = row.front_size;
+    p.best_accuracy = row.best_accuracy;
+    p.hypervolume = row.hypervolume;
+    p.accuracy = NAN;
+    int done_now = row.generation - c->gens_at_start;
+    double spent = nc_run_now() - c->t0;
+    p.eta_s = c->planned > 0 && done_now > 0
+                  ? spent / done_now * (c->planned > row.generation ? c->planned - row.generation : 0)
+                  : NAN;
+    progress(c, &p);
+    return NC_OK;
+}
+
+/* An integer setting of the optimizer section, or its default from the
+ * plugin's settings table; -1 when the plugin has no such setting. */
+static int64_t optimizer_int(const run_ctx *c, const char *key)
+{
+    const nc_section *sec = nc_pipeline_section(c->p, "optimizer");
+    const char *def = NULL;
+    for (const nc_setting_spec *q = c->ops->settings; q && q->name; q++)
+        if (strcmp(q->name, key) == 0)
+            def = q->default_text;
+    int64_t v = -1;
+    if ((!def && !nc_section_has(sec, key)) ||
+        nc_section_get_int(sec, key, def ? strtoll(def, NULL, 10) : -1, 0, INT32_MAX, &v, NULL))
+        return -1;
+    return v;
+}
+
+/* The tells planned, for the ETA: a generational optimizer's initial
+ * population plus `generations`, or a sampler's ceil(samples / batch);
+ * -1 when the plugin has neither. */
+static int planned_generations(const run_ctx *c)
+{
+    int64_t gens = optimizer_int(c, "generations");
+    if (gens >= 0)
+        return (int)gens + 1;
+    int64_t samples = optimizer_int(c, "samples"), batch = optimizer_int(c, "batch");
+    if (samples > 0 && batch > 0)
+        return (int)((samples + batch - 1) / batch);
+    return -1;
+}
+
+static int open_optimizer(run_ctx *c, nc_optimizer_env *env, nc_error *err)
+{
+    const nc_plugin_info *info;
+    char where[NC_PATH_MAX + 64];
+    nc_section_where(nc_pipeline_section(c->p, "optimizer"), "plugin", where, sizeof where);
+    int rc = nc_registry_find(c->reg, NC_KIND_OPTIMIZER, c->s->optimizer_plugin, where, &info,
+                              err);
+    if (rc)
+        return rc;
+    c->ops = nc_plugin_ops(info);
+    if (!nc_optimizer_can_search(c->ops))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: optimizer plugin %s (%s) cannot run a search: built for ABI "
+                            "%u.%u without the search entries of ABI 1.2",
+                            where, info->desc->name, info->file, info->desc->abi_major,
+                            info->desc->abi_minor);
+    if ((rc = nc_pipeline_check_section(c->p, "optimizer", c->ops->settings, err)))
+        return rc;
+    env->space = &c->space;
+    env->rng = &c->rng;
+    env->n_objectives = c->s->n_objectives;
+    env->seen = seen_cb;
+    env->seen_ctx = c;
+    nc_rng_derive(&c->rng, c->s->seed, "optimizer");
+    if ((rc = c->ops->create(nc_pipeline_section(c->p, "optimizer"), env, &c->h, err))) {
+        c->h = NULL;
+        return nc_error_prefix(err, "optimizer %s", info->desc->name);
+    }
+    return NC_OK;
+}
+
+/* Opens or creates the store; a database of another pipeline is refused
+ * (or moved aside with force_new). */
+static int open_store(run_ctx *c, nc_error *err)
+{
+    char path[NC_PATH_MAX + 32], moved[NC_PATH_MAX + 48] = "";
+    snprintf(path, sizeof path, "%s/results.db", c->dir);
+    int rc;
+    if (c->opt->force_new && (rc = nc_run_move_aside(c->dir, moved, sizeof moved, err)))
+        return rc;
+    if (moved[0]) {
+        char text[NC_PATH_MAX + 128];
+        snprintf(text, sizeof text, "--force-new: the former database is now %s", moved);
+        note(c, text);
+    }
+    int fresh = 0;
+    if ((rc = nc_store_open(path, 0, &c->st, &fresh, err)))
+        return rc;
+    char *text = nc_pipeline_text(c->p);
+    if (!text)
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    char seed[32], objectives[256] = "";
+    snprintf(seed, sizeof seed, "%" PRIu64, c->s->seed);
+    for (int k = 0; k < c->s->n_objectives; k++)
+        snprintf(objectives + strlen(objectives), sizeof objectives - strlen(objectives),
+                 "%s%s", k ? "," : "", nc_objective_name(c->s->objectives[k]));
+    if (!fresh) {
+        char *stored = NULL, diff[600];
+        int same = 0;
+        if ((rc = nc_store_meta_get(c->st, "pipeline", &stored, err)))
+            goto out;
+        if (!stored) {
+            rc = nc_error_set(err, NC_ERR_INPUT, "%s: no pipeline recorded", path);
+            goto out;
+        }
+        rc = nc_run_pipeline_compare(stored, text, &same, diff, sizeof diff, err);
+        free(stored);
+        if (rc)
+            goto out;
+        if (!same) {
+            rc = nc_error_set(err, NC_ERR_INPUT,
+                              "%s: holds a run of a different pipeline (%s); run with "
+                              "--force-new to start a new database (the old one is kept as "
+                              "results.db.N), or choose another output.dir",
+                              c->dir, diff);
+            goto out;
+        }
+    }
+    char epochs[32];
+    snprintf(epochs, sizeof epochs, "%d", c->s->final_training.epochs);
+    /* The pipeline stored is the latest (what may change did); the rest is
+     * fixed at creation. One transaction. */
+    if ((rc = nc_store_begin(c->st, err)))
+        goto out;
+    if ((rc = nc_store_meta_set(c->st, "pipeline", text, err)) ||
+        (rc = nc_store_meta_set(c->st, "seed", seed, err)) ||
+        (rc = nc_store_meta_set(c->st, "objectives", objectives, err)) ||
+        (rc = nc_store_meta_set(c->st, "final_epochs", epochs, err)) ||
+        (rc = nc_store_meta_set(c->st, "hv_reference", "1.1", err)) ||
+        (rc = nc_store_meta_set(c->st, "search_done", "0", err)) ||
+        (rc = nc_store_commit(c->st, err)))
+        nc_store_rollback(c->st);
+    c->out->resumed = !fresh;
+out:
+    free(text);
+    return rc;
+}
+
+/* Restores the optimizer (and its rng) from the last committed generation. */
+static int restore(run_ctx *c, nc_error *err)
+{
+    char *state = NULL, *bounds = NULL;
+    int gen = 0;
+    int rc = nc_store_last_generation(c->st, &gen, &state, &c->rng, &c->base_elapsed, err);
+    if (rc || !state)
+        return rc;
+    if ((rc = c->ops->restore(c->h, state, err)))
+        nc_error_prefix(err, "%s: optimizer %s: restoring generation %d", nc_store_path(c->st),
+                        c->s->optimizer_plugin, gen);
+    free(state);
+    if (!rc && (rc = nc_store_meta_get(c->st, "hv_bounds", &bounds, err)) == NC_OK && bounds)
+        parse_bounds(c, bounds);
+    free(bounds);
+    c->gens_at_start = gen;
+    c->out->generations = gen;
+    if (!rc) {
+        char text[128];
+        snprintf(text, sizeof text, "resuming after generation %d (%.0f s so far)", gen,
+                 c->base_elapsed);
+        note(c, text);
+    }
+    return rc;
+}
+
+static int final_front(run_ctx *c, int64_t **front, int *n_front, nc_error *err)
+{
+    int64_t *ids = NULL;
+    int *rank = NULL;
+    double *crowding = NULL;
+    int n = 0;
+    *front = NULL;
+    *n_front = 0;
+    if (c->out->generations <= 0)
+        return NC_OK;
+    int rc = nc_store_population(c->st, c->out->generations, &ids, &rank, &crowding, &n, err);
+    if (!rc)
+        rc = nc_report_front_ids(c->st, ids, n, c->s->n_objectives, c->s->objectives, front,
+                                 n_front, err);
+    free(ids);
+    free(rank);
+    free(crowding);
+    return rc;
+}
+
+static int write_reports(run_ctx *c, nc_error *err)
+{
+    nc_run_report *r = NULL;
+    int rc = nc_report_from_store(c->st, c->dir, &r, err);
+    if (!rc)
+        rc = nc_report_write_files(r, err);
+    nc_report_free(r);
+    return rc;
+}
+
+int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
+           const nc_run_opts *opt, nc_run_outcome *out, nc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.reg = reg;
+    c.p = p;
+    c.s = s;
+    c.opt = opt;
+    c.dir = s->output_dir;
+    c.out = out;
+    c.t0 = nc_run_now();
+    int lock_fd = -1;
+    gen_bufs b;
+    memset(&b, 0, sizeof b);
+    for (int k = 0; k < s->n_objectives; k++)
+        c.trains |= s->objectives[k] == NC_OBJ_ACCURACY_DROP;
+    if (s->n_objectives < 1 || s->n_objectives > NC_MAX_OBJECTIVES)
+        return nc_error_set(err, NC_ERR_INPUT, "%d objectives, expected 1..%d",
+                            s->n_objectives, NC_MAX_OBJECTIVES);
+
+    int rc;
+    if ((rc = nc_run_mkdirs(c.dir, err)) || (rc = nc_run_lock(c.dir, &lock_fd, err)))
+        return rc;
+    nc_data_shape shape;
+    nc_optimizer_env env;
+    if ((rc = open_store(&c, err)) || (rc = nc_data_open(reg, p, &c.data, err)) ||
+        (rc = nc_data_shape_of(c.data, &shape, err)) ||
+        (rc = nc_accelerator_open(reg, p, NULL, &c.acc, err)) ||
+        (rc = nc_space_from_section(nc_pipeline_section(p, "search_space"), &shape, &c.space,
+                                    err)) ||
+        (rc = open_optimizer(&c, &env, err)) || (rc = alloc_bufs(&b, err)))
+        goto out;
+    make_cache_key(&c);
+    nc_train_opts_from_settings(&c.topt, s);
+    c.topt.stop = stop_hook;
+    c.topt.user = &c;
+    c.planned = planned_generations(&c);
+    if ((rc = restore(&c, err)))
+        goto out;
+
+    for (int over = 0; !over;)
+        if ((rc = generation(&c, &b, &over, err)))
+            goto out;
+    nc_store_eval_counts(c.st, &out->evaluations, &(int64_t){0}, NULL);
+    if (out->stopped) {
+        note(&c, "stopped: run the same command again to resume");
+        rc = write_reports(&c, err);
+        goto out;
+    }
+    if (out->time_limit)
+        note(&c, "search.time_limit_h reached: the search ends with the last complete "
+                 "generation");
+    if ((rc = nc_store_meta_set(c.st, "search_done", "1", err)))
+        goto out;
+    if (s->final_training.epochs > 0) {
+        int64_t *front = NULL;
+        int n_front = 0, stopped = 0;
+        if ((rc = final_front(&c, &front, &n_front, err)) == NC_OK) {
+            nc_final_env fe = {reg, c.data, c.st, s, c.dir, opt};
+            rc = nc_run_final(&fe, front, n_front, &out->final_trained, &stopped, err);
+        }
+        free(front);
+        if (rc)
+            goto out;
+        out->stopped = stopped;
+        if (stopped)
+            note(&c, "stopped during stage 2: run the same command again to resume");
+    }
+    rc = write_reports(&c, err);
+out:
+    free_bufs(&b);
+    if (c.h)
+        c.ops->destroy(c.h);
+    nc_accelerator_close(c.acc);
+    nc_data_close(c.data);
+    nc_store_close(c.st);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return rc;
+}

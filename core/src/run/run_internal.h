@@ -1,0 +1,178 @@
+/* run_internal.h - the pieces of core/src/run shared between its files:
+ * the results store (store.c), the output-folder lock and pipeline
+ * comparison (folder.c), stage 2 (final.c), reports (report.c). */
+#ifndef NC_RUN_INTERNAL_H
+#define NC_RUN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nascaps/data.h"
+#include "nascaps/error.h"
+#include "nascaps/genotype.h"
+#include "nascaps/pipeline.h"
+#include "nascaps/registry.h"
+#include "nascaps/rng.h"
+#include "nascaps/run.h"
+
+/* Format of results.db; a database of another format is refused. */
+#define NC_STORE_FORMAT "nascaps-results-1"
+
+/* ---- Results store (store.c) ----------------------------------------------- */
+
+typedef struct nc_store nc_store;
+
+/* Opens (readonly = 0: creating it when absent, in WAL mode with
+ * synchronous = FULL) the database at path. A file that is not a
+ * NASCaps results database is refused naming it. *fresh is set when the
+ * database had no schema yet (readonly: refused). */
+int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh,
+                  nc_error *err);
+void nc_store_close(nc_store *st);
+const char *nc_store_path(const nc_store *st);
+
+/* Transactions: every write of the run is one. */
+int nc_store_begin(nc_store *st, nc_error *err);
+int nc_store_commit(nc_store *st, nc_error *err);
+/* A read transaction: one consistent view (ended by close). */
+int nc_store_begin_read(nc_store *st, nc_error *err);
+void nc_store_rollback(nc_store *st);
+
+/* meta(key, value) */
+int nc_store_meta_get(nc_store *st, const char *key, char **value, nc_error *err);
+int nc_store_meta_set(nc_store *st, const char *key, const char *value, nc_error *err);
+
+/* Statuses of an evaluation. */
+#define NC_EVAL_STATUS_MAX 16
+
+typedef struct nc_eval_rec {
+    int64_t id;
+    int generation;              /* index of the ask that first produced it */
+    char gid[13];
+    char genotype[NC_GENOTYPE_STRING_MAX];
+    char cache_key[17];
+    char status[NC_EVAL_STATUS_MAX];   /* ok, time_limit, diverged, refused, invalid */
+    char reason[NC_ERROR_MAX];
+    double accuracy, test_accuracy, validation_accuracy;   /* NaN: none */
+    double energy_mj, latency_ms, memory_kib;              /* NaN: none */
+    int64_t params, macs;
+    int epochs_done;
+    double train_seconds, seconds;
+} nc_eval_rec;
+
+/* One epoch's row of an evaluation (or of a stage-2 training). */
+typedef struct nc_epoch_rec {
+    int epoch, complete;
+    double train_loss, train_accuracy, test_accuracy, validation_accuracy, seconds;
+} nc_epoch_rec;
+
+/* *found = 0 when (genotype, cache_key) was never evaluated. */
+int nc_store_eval_find(nc_store *st, const char *genotype, const char *cache_key,
+                       nc_eval_rec *out, int *found, nc_error *err);
+/* 1 when (genotype, cache_key) was evaluated by an ask before `generation`. */
+int nc_store_eval_seen(nc_store *st, const char *genotype, const char *cache_key,
+                       int generation);
+int nc_store_eval_get(nc_store *st, int64_t id, nc_eval_rec *out, nc_error *err);
+/* Inserts rec and its epochs in one transaction; sets rec->id. */
+int nc_store_eval_add(nc_store *st, nc_eval_rec *rec, const nc_epoch_rec *epochs, int n,
+                      nc_error *err);
+int nc_store_eval_counts(nc_store *st, int64_t *total, int64_t *failed, nc_error *err);
+
+/* A completed generation, written in one transaction with its population. */
+typedef struct nc_gen_rec {
+    nc_generation_row row;
+    const char *state;           /* the optimizer's save() text */
+    nc_rng rng;                  /* the optimizer's rng after the tell */
+    int n;                       /* population size */
+    const int64_t *eval_ids;
+    const int *rank;
+    const double *crowding;
+    const char *bounds;          /* hypervolume bounds to store, or NULL */
+} nc_gen_rec;
+int nc_store_generation_add(nc_store *st, const nc_gen_rec *g, nc_error *err);
+/* The last generation's optimizer state (*state malloc'd, NULL when no
+ * generation was stored), rng and elapsed seconds. */
+int nc_store_last_generation(nc_store *st, int *generation, char **state, nc_rng *rng,
+                             double *elapsed, nc_error *err);
+/* Every generation row, in order (malloc'd). */
+int nc_store_generations(nc_store *st, nc_generation_row **rows, int *n, nc_error *err);
+/* The population of generation gen (arrays malloc'd). */
+int nc_store_population(nc_store *st, int gen, int64_t **eval_ids, int **rank,
+                        double **crowding, int *n, nc_error *err);
+
+/* Stage 2 progress of one front member. */
+typedef struct nc_final_rec {
+    int64_t eval_id;
+    int epochs_done;
+    char status[NC_EVAL_STATUS_MAX];   /* training, ok, diverged, refused */
+    char reason[NC_ERROR_MAX];
+    double test_accuracy, validation_accuracy;
+    char weights[256];                 /* relative to the output folder */
+    nc_rng shuffle, augment;
+    int64_t adam_step;
+    const float *adam;                 /* writing: 2 * adam_count floats */
+    float *adam_read;                  /* reading: malloc'd (caller frees) */
+    size_t adam_count;
+    double seconds;
+} nc_final_rec;
+int nc_store_final_get(nc_store *st, int64_t eval_id, nc_final_rec *out, int *found,
+                       nc_error *err);
+/* Upserts rec and, when epoch is not NULL, its epoch row: one transaction. */
+int nc_store_final_put(nc_store *st, const nc_final_rec *rec, const nc_epoch_rec *epoch,
+                       nc_error *err);
+
+/* Seconds of a monotonic clock. */
+double nc_run_now(void);
+
+/* rng state as text ("%016llx" x 4) and back. */
+void nc_run_rng_text(const nc_rng *rng, char buf[68]);
+int nc_run_rng_parse(const char *text, nc_rng *rng);
+
+/* ---- Output folder (folder.c) ------------------------------------------------ */
+
+/* Takes the folder's lock (results.lock, an fcntl lock that dies with the
+ * process). *fd is kept open for the run's life (close it to unlock). */
+int nc_run_lock(const char *dir, int *fd, nc_error *err);
+/* Moves dir/results.db (and its -wal) aside to results.db.N. */
+int nc_run_move_aside(const char *dir, char *moved, size_t size, nc_error *err);
+/* Compares two pipeline texts, ignoring the settings a resume may
+ * change; *same = 1 when equal, else diff describes the first
+ * difference ("training.epochs: 2 in the database, 3 now"). */
+int nc_run_pipeline_compare(const char *stored, const char *now, int *same, char *diff,
+                            size_t size, nc_error *err);
+/* mkdir -p */
+int nc_run_mkdirs(const char *dir, nc_error *err);
+/* Writes text to dir/name through a temporary file and rename. */
+int nc_run_write_file(const char *dir, const char *name, const char *text, nc_error *err);
+
+/* ---- Stage 2 (final.c) ------------------------------------------------------- */
+
+typedef struct nc_final_env {
+    nc_registry *reg;
+    nc_data *data;
+    nc_store *st;
+    const nc_settings *s;
+    const char *dir;
+    const nc_run_opts *opt;
+} nc_final_env;
+
+/* Trains every front member (eval ids) final_training.epochs, one
+ * checkpoint per epoch (front/<id>.e<N>.bin + the store's final row), and
+ * resumes from the last one. *finished counts members completed now. */
+int nc_run_final(const nc_final_env *env, const int64_t *front, int n, int *finished,
+                 int *stopped, nc_error *err);
+
+/* ---- Reports (report.c) -------------------------------------------------------- */
+
+int nc_report_from_store(nc_store *st, const char *dir, nc_run_report **out, nc_error *err);
+/* The non-dominated feasible members of a population, by eval id
+ * (malloc'd, sorted as pareto.csv). */
+int nc_report_front_ids(nc_store *st, const int64_t *ids, int n, int n_obj,
+                        const int *objectives, int64_t **front, int *n_front, nc_error *err);
+/* Objective vector of an evaluation (pipeline order) and its violation. */
+void nc_run_objectives(const nc_eval_rec *e, int n_obj, const int *objectives, double *obj,
+                       double *violation);
+/* A record counts as failed (infeasible). */
+int nc_run_failed(const nc_eval_rec *e);
+
+#endif
