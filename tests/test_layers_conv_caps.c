@@ -504,10 +504,9 @@ static void test_class_caps_routings(void **state)
     lc_close(&h3);
 }
 
-/* A layer whose votes fill the workspace's chunk (32 MiB) twice over an
- * image works through the batch in pieces (here 2 + 1 images): the batch
- * must give what the images give one at a time, and its gradients their
- * sums. */
+/* A layer with 16 MiB of votes an image goes through the batch in chunks
+ * of 32 MiB of votes (here 2 + 1 images): the batch must give what the
+ * images give one at a time, and its gradients their sums. */
 static void test_class_caps_chunks(void **state)
 {
     (void)state;

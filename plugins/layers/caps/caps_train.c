@@ -7,9 +7,9 @@
  * then dynamic routing; the per-iteration routing state is kept, and the
  * backward pass differentiates through every iteration. u_hat is the big
  * tensor (CapsNet: 6272 x 160 floats an image) but costs only
- * N*incaps*classes*dim MACs to make, so it is not kept: both passes work
- * through the batch a few images at a time with u_hat and its gradient in
- * the workspace, and backward makes the votes again.
+ * N*incaps*classes*dim MACs to make, so it is not kept: nc_class_caps
+ * works through the batch a few images at a time with u_hat and its
+ * gradient in the workspace, and backward makes the votes again.
  *
  * One block per layer holds parameters, gradients and those caches; the
  * gradients flowing between stages live in the shared workspace, so
@@ -31,20 +31,15 @@
 #define CAPS_SQUASHED_SQ_LEN 0.5
 /* E[x^2] of a batch-normalised unit followed by ReLU (half a unit normal). */
 #define CAPS_RELU_SQ 0.5
-/* Bytes of u_hat per chunk of images (the workspace holds it twice). */
-#define CAPS_VOTES_CHUNK_BYTES ((size_t)32 << 20)
 
 typedef struct caps_plan {
     int is_class, max_batch, index;
     nc_conv2d cv;           /* primary */
     int dim;                /* primary: capsule dim */
-    nc_routing rt;          /* class */
-    int n_in, in_dim;       /* class: input capsules and their dim */
-    int chunk;              /* class: images per votes + routing pass */
+    nc_class_caps cc;       /* class: votes + routing in chunks of images */
     double init_sd;         /* class: weight standard deviation */
     size_t n_w, n_b;
     size_t act;             /* primary: s [batch, pixels, ch] (kept) */
-    size_t votes;           /* class: u_hat floats of one chunk */
     size_t cache;           /* class: routing cache floats */
     size_t off_w, off_dw, off_b, off_db, off_act, off_cache, floats;
     size_t scratch_bytes;   /* kernel scratch at the head of the workspace */
@@ -131,28 +126,19 @@ static int caps_plan_class(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cf
     if (n_in > INT32_MAX)
         return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: %lld input capsules too many",
                             ctx->index + 1, (long long)n_in);
-    int rc = nc_routing_init(&p->rt, (int)n_in, g->outch, g->outcaps, caps_routings(ctx, cfg),
-                             err);
+    int rc = nc_class_caps_init(&p->cc, (int)n_in, g->incaps, g->outch, g->outcaps,
+                                caps_routings(ctx, cfg), p->max_batch, 0, err);
     if (rc) {
         nc_error_prefix(err, "caps layer %d", ctx->index + 1);
         return rc;
     }
-    p->n_in = (int)n_in;
-    p->in_dim = g->incaps;
     p->init_sd = caps_class_sd(ctx, cfg, g);
-    p->cache = nc_routing_cache_floats(&p->rt, p->max_batch);
-    size_t per;
-    if (p->cache == 0 || __builtin_mul_overflow((size_t)n_in, jd, &per) ||
-        __builtin_mul_overflow(per, (size_t)g->incaps, &p->n_w) ||
-        per > INT32_MAX)
+    p->cache = nc_class_caps_cache_floats(&p->cc, p->max_batch);
+    if (__builtin_mul_overflow((size_t)n_in * (size_t)g->incaps, jd, &p->n_w))
         return nc_error_set(err, NC_ERR_INPUT,
                             "caps layer %d: %lld capsules x %zu votes overflow",
                             ctx->index + 1, (long long)n_in, jd);
-    size_t chunk = CAPS_VOTES_CHUNK_BYTES / sizeof(float) / per;
-    p->chunk = chunk < 1 ? 1 : chunk > (size_t)p->max_batch ? p->max_batch : (int)chunk;
-    p->votes = caps_round(per * (size_t)p->chunk);
-    p->scratch_bytes = caps_round(nc_routing_workspace(&p->rt) / sizeof(float) + 1) *
-                       sizeof(float);
+    p->scratch_bytes = nc_class_caps_workspace(&p->cc);
     return NC_OK;
 }
 
@@ -224,11 +210,11 @@ int caps_create(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, nc_rng *
     return NC_OK;
 }
 
-/* scratch, then the primary's ds, or the class's u_hat and du_hat chunks */
+/* the kernels' scratch (class: all of it), then the primary's ds */
 size_t caps_workspace(void *layer)
 {
     const caps_layer *l = layer;
-    return l->p.scratch_bytes + (l->p.act + 2 * l->p.votes) * sizeof(float);
+    return l->p.scratch_bytes + l->p.act * sizeof(float);
 }
 
 static int caps_check_n(const caps_layer *l, const char *what, int n, size_t ws_bytes,
@@ -244,74 +230,20 @@ static int caps_check_n(const caps_layer *l, const char *what, int n, size_t ws_
     return NC_OK;
 }
 
-/* u_hat of images [b0, b0 + nb) into the workspace's first votes buffer. */
-static int caps_votes(const caps_plan *p, int b0, int nb, const float *u, const float *w,
-                      void *ws, nc_error *err)
-{
-    float *uhat = (float *)((char *)ws + p->scratch_bytes);
-    const float *ub = u + (size_t)b0 * (size_t)p->n_in * (size_t)p->in_dim;
-    return nc_caps_votes_forward(nb, p->n_in, p->in_dim, p->rt.out_caps, p->rt.dim, ub, w,
-                                 uhat, err);
-}
-
-static int caps_class_forward(const caps_plan *p, int n, const float *u, float *v,
-                              float *cache, const float *w, void *ws, nc_error *err)
-{
-    const float *uhat = (const float *)((char *)ws + p->scratch_bytes);
-    const size_t jd = (size_t)p->rt.out_caps * (size_t)p->rt.dim;
-    const size_t gc = nc_routing_cache_floats(&p->rt, 1);
-    for (int b0 = 0; b0 < n; b0 += p->chunk) {
-        int nb = n - b0 < p->chunk ? n - b0 : p->chunk;
-        int rc = caps_votes(p, b0, nb, u, w, ws, err);
-        if (!rc)
-            rc = nc_routing_forward(&p->rt, nb, uhat, NULL, v + (size_t)b0 * jd,
-                                    cache ? cache + (size_t)b0 * gc : NULL,
-                                    p->cache - (size_t)b0 * gc, ws, p->scratch_bytes, err);
-        if (rc)
-            return rc;
-    }
-    return NC_OK;
-}
-
-static int caps_class_backward(const caps_plan *p, int n, const float *u, const float *dv,
-                               float *du, const float *cache, const float *w, float *dw,
-                               void *ws, nc_error *err)
-{
-    float *uhat = (float *)((char *)ws + p->scratch_bytes), *duhat = uhat + p->votes;
-    const size_t jd = (size_t)p->rt.out_caps * (size_t)p->rt.dim;
-    const size_t gc = nc_routing_cache_floats(&p->rt, 1);
-    const size_t in_floats = (size_t)p->n_in * (size_t)p->in_dim;
-    for (int b0 = 0; b0 < n; b0 += p->chunk) {
-        int nb = n - b0 < p->chunk ? n - b0 : p->chunk;
-        int rc = caps_votes(p, b0, nb, u, w, ws, err);
-        if (!rc)
-            rc = nc_routing_backward(&p->rt, nb, uhat, cache + (size_t)b0 * gc,
-                                     p->cache - (size_t)b0 * gc, dv + (size_t)b0 * jd, duhat,
-                                     NULL, ws, p->scratch_bytes, err);
-        if (!rc)
-            rc = nc_caps_votes_backward(nb, p->n_in, p->in_dim, p->rt.out_caps, p->rt.dim,
-                                        u + (size_t)b0 * in_floats, w, duhat,
-                                        du ? du + (size_t)b0 * in_floats : NULL, dw, err);
-        if (rc)
-            return rc;
-    }
-    return NC_OK;
-}
-
 int caps_forward(void *layer, int n, const float *const *in, float *out, int training,
                  void *ws, size_t ws_bytes, nc_error *err)
 {
     caps_layer *l = layer;
     const caps_plan *p = &l->p;
-    int rc = caps_check_n(l, "forward", n, ws_bytes,
-                          p->scratch_bytes + p->votes * sizeof(float), err);
+    int rc = caps_check_n(l, "forward", n, ws_bytes, p->scratch_bytes, err);
     if (rc)
         return rc;
     float *b = l->block, *act = b + p->off_act;
     l->cached_n = 0;
     if (p->is_class) {
-        rc = caps_class_forward(p, n, in[0], out, training ? b + p->off_cache : NULL,
-                                b + p->off_w, ws, err);
+        rc = nc_class_caps_forward(&p->cc, n, in[0], b + p->off_w, NULL, out,
+                                   training ? b + p->off_cache : NULL, p->cache, ws, ws_bytes,
+                                   err);
     } else {
         rc = nc_conv2d_forward(&p->cv, n, in[0], b + p->off_w, b + p->off_b, act, ws,
                                p->scratch_bytes, err);
@@ -346,8 +278,8 @@ int caps_backward(void *layer, int n, const float *const *in, const float *out,
     float *g = (float *)((char *)ws + p->scratch_bytes);
     float *dx = din ? din[0] : NULL;
     if (p->is_class) {
-        rc = caps_class_backward(p, n, in[0], dout, dx, b + p->off_cache, b + p->off_w,
-                                 b + p->off_dw, ws, err);
+        rc = nc_class_caps_backward(&p->cc, n, in[0], b + p->off_w, b + p->off_cache, p->cache,
+                                    dout, dx, b + p->off_dw, NULL, ws, ws_bytes, err);
     } else {
         nc_squash_backward((size_t)n * (size_t)p->cv.rows * (p->n_b / (size_t)p->dim), p->dim,
                            act, dout, g);
