@@ -83,6 +83,11 @@ static inline int nc_optimizer_can_search(const nc_optimizer_ops *ops)
 
 /* ---- libnascaps helpers for optimizer plugins ------------------------- */
 
+/* Checks what create() needs of env: a space, an rng and 1 to
+ * NC_MAX_OBJECTIVES objectives. who ("nsga2") starts the message. */
+int nc_optimizer_check_env(const nc_optimizer_env *env, const char *who,
+                           nc_error *err);
+
 /* Non-zero when g is neither evaluated already (env->seen, when set) nor
  * one of batch[0..n). */
 int nc_optimizer_is_new(const nc_optimizer_env *env, const nc_genotype *batch,

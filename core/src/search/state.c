@@ -12,6 +12,17 @@
 
 #define STATE_FORMAT 1
 
+int nc_optimizer_check_env(const nc_optimizer_env *env, const char *who,
+                           nc_error *err)
+{
+    if (env && env->space && env->rng && env->n_objectives >= 1 &&
+        env->n_objectives <= NC_MAX_OBJECTIVES)
+        return NC_OK;
+    return nc_error_set(err, NC_ERR_INTERNAL,
+                        "%s: create: env needs a space, an rng and 1..%d "
+                        "objectives", who, NC_MAX_OBJECTIVES);
+}
+
 int nc_optimizer_is_new(const nc_optimizer_env *env, const nc_genotype *batch,
                         int n, const nc_genotype *g)
 {

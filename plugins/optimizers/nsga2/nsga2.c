@@ -96,11 +96,8 @@ static int nsga2_create(const nc_section *sec, const nc_optimizer_env *env,
         nc_section_get_choice(sec, "parent_selection", "tournament", selections,
                               &sel, err))
         return err->status;
-    if (!env || !env->space || !env->rng || env->n_objectives < 1 ||
-        env->n_objectives > NC_MAX_OBJECTIVES)
-        return nc_error_set(err, NC_ERR_INTERNAL,
-                            NAME ": create: env needs a space, an rng and 1..%d "
-                            "objectives", NC_MAX_OBJECTIVES);
+    if (nc_optimizer_check_env(env, NAME, err))
+        return err->status;
     nsga2 *o = calloc(1, sizeof *o);
     if (!o)
         return oom(err);

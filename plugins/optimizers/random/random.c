@@ -54,11 +54,8 @@ static int random_create(const nc_section *sec, const nc_optimizer_env *env,
     if (nc_section_get_int(sec, "samples", 100, 1, 1000000000, &samples, err) ||
         nc_section_get_int(sec, "batch", 10, 1, 10000, &batch, err))
         return err->status;
-    if (!env || !env->space || !env->rng || env->n_objectives < 1 ||
-        env->n_objectives > NC_MAX_OBJECTIVES)
-        return nc_error_set(err, NC_ERR_INTERNAL,
-                            NAME ": create: env needs a space, an rng and 1..%d "
-                            "objectives", NC_MAX_OBJECTIVES);
+    if (nc_optimizer_check_env(env, NAME, err))
+        return err->status;
     rsearch *o = calloc(1, sizeof *o);
     if (!o || !(o->pending = malloc((size_t)batch * sizeof *o->pending))) {
         free(o);
