@@ -337,7 +337,10 @@ static int load_file(nc_registry *reg, const char *path, int dir)
         return -1;
     }
     dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: a plugin's libraries (OpenBLAS, libmatio's HDF5) keep
+     * threads and dynamic TLS that do not survive being unmapped; a plugin
+     * once loaded stays mapped until the process ends, as in most hosts. */
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!h) {
         const char *why = dlerror();
         refuse(reg, stem, 0, "%s: not a loadable shared object: %s", path,
