@@ -103,7 +103,8 @@ int nc_report_front_ids(nc_store *st, const int64_t *ids, int n, int n_obj,
     for (int i = 0; i < u; i++)
         if (rank[i] == 0 && pts[i].violation == 0)
             k[m++] = k[i];
-    qsort(k, (size_t)m, sizeof *k, keyed_qsort);
+    if (m > 1)
+        qsort(k, (size_t)m, sizeof *k, keyed_qsort);
     for (int i = 0; i < m; i++)
         uniq[i] = k[i].id;
     *front = uniq;
@@ -261,7 +262,8 @@ int nc_report_from_store(nc_store *st, const char *dir, nc_run_report **out, nc_
         (rc = nc_store_generations(st, &r->generations, &r->n_generations, err)) ||
         (rc = read_front(st, r, err)))
         goto out;
-    qsort(r->front, (size_t)r->n_front, sizeof *r->front, member_qsort);
+    if (r->n_front > 1)
+        qsort(r->front, (size_t)r->n_front, sizeof *r->front, member_qsort);
 out:
     free(seed);
     free(objectives);
