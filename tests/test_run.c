@@ -387,6 +387,12 @@ static void test_different_pipeline_and_force_new(void **state)
                      0);
     assert_non_null(strstr(err, "the former database is now"));
     free(err);
+    /* a run refused at start stored no result: the corrected pipeline is
+     * not "different" */
+    err = NULL;
+    assert_int_equal(run(costs_path, "early", "--set dataset.classes=1", NULL, &err), 1);
+    free(err);
+    assert_int_equal(run(costs_path, "early", "--set optimizer.generations=1", NULL, NULL), 0);
     char path[1024];
     snprintf(path, sizeof path, "%s/diff/results.db.1", dir);
     assert_int_equal(access(path, F_OK), 0);

@@ -641,7 +641,12 @@ static int open_store(run_ctx *c, nc_error *err)
         free(stored);
         if (rc)
             goto out;
-        if (!same) {
+        int64_t evaluations = 0, failed = 0;
+        if (!same && (rc = nc_store_eval_counts(c->st, &evaluations, &failed, err)))
+            goto out;
+        /* a database that holds no result yet (a run refused at start,
+         * e.g. a dataset path mistyped) takes the new pipeline */
+        if (!same && evaluations > 0) {
             rc = nc_error_set(err, NC_ERR_INPUT,
                               "%s: holds a run of a different pipeline (%s); run with "
                               "--force-new to start a new database (the old one is kept as "
