@@ -25,19 +25,19 @@
 #define CAPS_ROLES (NC_ROLE_BIT(NC_ROLE_CAPS) | NC_ROLE_BIT(NC_ROLE_CLASS_CAPS))
 #define CAPS_ALIGN_FLOATS 16
 #define CAPS_DEFAULT_ROUTINGS 3
-/* Mean squared length assumed for an input capsule that a squash made:
- * a capsule of pre-squash length 1 comes out at 0.5, one of length 2 at
- * 0.8 (0.25 .. 0.64 squared). */
-#define CAPS_SQUASHED_SQ_LEN 0.5
 /* E[x^2] of a batch-normalised unit followed by ReLU (half a unit normal). */
 #define CAPS_RELU_SQ 0.5
+/* Pre-squash energy E|s|^2 every capsule layer is initialised for: length
+ * about 1 before the squash, 0.45 after it (docs/GENOTYPE.md, "Training"). */
+#define CAPS_TARGET_SQ 1.0
 
 typedef struct caps_plan {
     int is_class, max_batch, index;
     nc_conv2d cv;           /* primary */
     int dim;                /* primary: capsule dim */
     nc_class_caps cc;       /* class: votes + routing in chunks of images */
-    double init_sd;         /* class: weight standard deviation */
+    double init_sd;         /* class: weight standard deviation;
+                               primary: half-width of the uniform weights */
     size_t n_w, n_b;
     size_t act;             /* primary: s [batch, pixels, ch] (kept) */
     size_t cache;           /* class: routing cache floats */
@@ -74,23 +74,61 @@ static int caps_routings(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
     return ctx->routings >= 1 ? ctx->routings : CAPS_DEFAULT_ROUTINGS;
 }
 
-/* Weight scale of the class capsules: at the first routing iteration
- * s_j = 1/J sum_i u_i W_ij, so E|s_j|^2 = N D sd^2 E|u|^2 / J^2 for N inputs,
- * J classes of dim D and independent weights. sd makes it 1, i.e. class
- * capsules of length about 0.5, for the input the previous gene makes:
- * squashed capsules, or a conv layer's normalised (ReLU) units. */
-static double caps_class_sd(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+/* E|u|^2 of one input capsule of gene g (dim incaps): the previous gene's
+ * capsules, squashed from E|s|^2 = CAPS_TARGET_SQ, or a conv layer's
+ * normalised units (halved by ReLU), or the [0, 1] image (bounded by 1). */
+static double caps_input_sq(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
                             const nc_gene *g)
 {
-    double sq = CAPS_SQUASHED_SQ_LEN;
-    if (ctx->index > 0 && ctx->genotype->layers[ctx->index - 1].type == NC_GENE_CONV)
-        sq = g->incaps * (cfg->conv_relu ? CAPS_RELU_SQ : 1.0);
-    double n = (double)g->insize * g->insize * g->inch;
-    return g->outch / sqrt(n * g->outcaps * sq);
+    if (ctx->index == 0)
+        return g->incaps;
+    const nc_gene *prev = &ctx->genotype->layers[ctx->index - 1];
+    if (prev->type == NC_GENE_CONV)
+        return g->incaps * (cfg->conv_relu ? CAPS_RELU_SQ : 1.0);
+    return nc_init_squashed_sq(prev->outcaps);
 }
 
-static int caps_plan_conv(const nc_layer_ctx *ctx, const nc_gene *g, caps_plan *p,
-                          nc_error *err)
+/* Weight scale of the class capsules: at the first routing iteration
+ * s_j = 1/J sum_i u_i W_ij, so E|s_j|^2 = N D sd^2 E|u|^2 / J^2 for N inputs,
+ * J classes of dim D and independent weights. The agreement steps then
+ * grow s_j, so sd aims the first iteration at nc_routing_init_sq's t0 and
+ * the last one lands near E|s_j|^2 = 1 (class capsules of length ~0.5). */
+static double caps_class_sd(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                            const nc_gene *g, int routings)
+{
+    double n = (double)g->insize * g->insize * g->inch;
+    double t0 = nc_routing_init_sq(g->outch, g->outcaps, routings, CAPS_TARGET_SQ);
+    return g->outch * sqrt(t0 / (n * g->outcaps * caps_input_sq(ctx, cfg, g)));
+}
+
+/* Half-width of the uniform weights of primary/convolutional capsules:
+ * each of the D components of s sums taps * Cin products, taps being the
+ * kernel taps inside the input averaged over the output positions ('same'
+ * padding wastes the others), so Var(w) = TARGET / (D taps Cin m2) with m2
+ * the mean square of an input channel gives E|s|^2 = TARGET whatever the
+ * fan-in/fan-out ratio (Glorot's does not: chained capsule layers then
+ * shrink geometrically through the squash). */
+static double caps_primary_bound(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                                 const nc_gene *g, const nc_conv2d *cv)
+{
+    double taps = 1.0;
+    for (int axis = 0; axis < 2; axis++) {
+        int in = axis ? cv->in_w : cv->in_h, out = axis ? cv->out_w : cv->out_h;
+        int pad = axis ? cv->pad_left : cv->pad_top;
+        int64_t sum = 0;
+        for (int o = 0; o < out; o++) {
+            int lo = o * cv->stride - pad, hi = lo + cv->k;
+            int inside = (hi > in ? in : hi) - (lo < 0 ? 0 : lo);
+            sum += inside > 0 ? inside : 0;
+        }
+        taps *= (double)sum / out;
+    }
+    double m2 = caps_input_sq(ctx, cfg, g) / g->incaps;
+    return sqrt(3.0 * CAPS_TARGET_SQ / (g->outcaps * taps * cv->in_c * m2));
+}
+
+static int caps_plan_conv(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
+                          const nc_gene *g, caps_plan *p, nc_error *err)
 {
     int64_t cin = (int64_t)g->inch * g->incaps, cout = (int64_t)g->outch * g->outcaps;
     if (cin > INT32_MAX || cout > INT32_MAX)
@@ -107,6 +145,7 @@ static int caps_plan_conv(const nc_layer_ctx *ctx, const nc_gene *g, caps_plan *
                             "caps layer %d: outsize %d, but insize %d stride %d gives %d",
                             ctx->index + 1, g->outsize, g->insize, g->stride, p->cv.out_h);
     p->dim = g->outcaps;
+    p->init_sd = caps_primary_bound(ctx, cfg, g, &p->cv);
     p->n_w = (size_t)p->cv.cols * (size_t)cout;
     p->n_b = (size_t)cout;
     if (__builtin_mul_overflow((size_t)p->cv.rows * (size_t)cout, (size_t)p->max_batch,
@@ -132,7 +171,7 @@ static int caps_plan_class(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cf
         nc_error_prefix(err, "caps layer %d", ctx->index + 1);
         return rc;
     }
-    p->init_sd = caps_class_sd(ctx, cfg, g);
+    p->init_sd = caps_class_sd(ctx, cfg, g, caps_routings(ctx, cfg));
     p->cache = nc_class_caps_cache_floats(&p->cc, p->max_batch);
     if (__builtin_mul_overflow((size_t)n_in * (size_t)g->incaps, jd, &p->n_w))
         return nc_error_set(err, NC_ERR_INPUT,
@@ -155,7 +194,7 @@ static int caps_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
     p->max_batch = cfg->max_batch;
     p->index = ctx->index;
     p->is_class = ctx->role == NC_ROLE_CLASS_CAPS;
-    int rc = p->is_class ? caps_plan_class(ctx, cfg, g, p, err) : caps_plan_conv(ctx, g, p, err);
+    int rc = p->is_class ? caps_plan_class(ctx, cfg, g, p, err) : caps_plan_conv(ctx, cfg, g, p, err);
     if (rc)
         return rc;
     size_t top = 0;
@@ -201,10 +240,9 @@ int caps_create(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, nc_rng *
         for (size_t i = 0; i < p.n_w; i++)
             w[i] = (float)(p.init_sd * nc_rng_normal(rng));
     } else {
-        /* Glorot keeps the pre-squash capsules O(1) when fan in and fan
-         * out are alike (docs/GENOTYPE.md, "Training"); biases start at 0 */
-        int64_t k2 = (int64_t)p.cv.k * p.cv.k;
-        nc_init_glorot_uniform(w, p.n_w, k2 * p.cv.in_c, k2 * p.cv.out_c, rng);
+        /* biases start at 0 */
+        for (size_t i = 0; i < p.n_w; i++)
+            w[i] = (float)(p.init_sd * (2.0 * nc_rng_uniform(rng) - 1.0));
     }
     *layer = l;
     return NC_OK;

@@ -1,0 +1,6 @@
+# Release chromosomes as full networks through the layer plugins on the
+# synthetic dataset; nc_chroms.c lists them and measures init lengths.
+nc_add_test(test_chroms_init SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_chroms_init.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/nc_chroms.c)
+add_dependencies(test_chroms_init nc_plugin_conv nc_plugin_caps nc_plugin_capscell
+  nc_plugin_flatcaps nc_plugin_synthetic)
