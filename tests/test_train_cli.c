@@ -141,14 +141,16 @@ static void test_refusals(void **state)
                          &out, &err),
                      1);
     assert_string_equal(err, "nascaps: tiny.chr: gene 1 (conv): field 'insize' is 8 but the "
-                             "dataset's images are 16 x resize 1 = 16\n");
+                             "dataset's images are 16 x resize 1 = 16 (use --adapt to re-derive it "
+                             "for this dataset)\n");
     free(out);
     free(err);
     assert_int_equal(run("train tiny.chr --set dataset.plugin=synthetic --set dataset.size=8",
                          &out, &err),
                      1);
     assert_string_equal(err, "nascaps: tiny.chr: gene 3 (class-caps): field 'outch' is 3 but "
-                             "the dataset has 10 classes\n");
+                             "the dataset has 10 classes (use --adapt to re-derive it for this "
+                             "dataset)\n");
     free(out);
     free(err);
 

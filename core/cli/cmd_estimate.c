@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_adapt.h"
 #include "nascaps/estimate.h"
 #include "nascaps/network.h"
 
@@ -27,6 +28,8 @@ typedef struct estimate_run {
     nc_accelerator *acc;
     int routings;
     int layers;
+    int adapt, quiet;          /* --adapt: to shape, the pipeline's dataset */
+    nc_data_shape shape;
 } estimate_run;
 
 static void print_file_error(const char *path, const nc_error *err)
@@ -46,8 +49,16 @@ static int estimate_file(const estimate_run *run, file_result *r, nc_error *err)
     nc_analysis an;
     int n = 0, rc;
 
-    if ((rc = nc_genotype_load(r->path, &g, err)) ||
-        (rc = nc_network_hw_ops(run->reg, &g, r->path, ops, &n, err)) ||
+    if ((rc = nc_genotype_load(r->path, &g, err)))
+        return rc;
+    if (run->adapt) {
+        nc_genotype_changes changes;
+        if ((rc = nc_genotype_adapt(&g, &run->shape, r->path, &changes, err)))
+            return rc;
+        if (!run->quiet)
+            nc_cli_print_changes(stderr, r->path, &g, &run->shape, &changes);
+    }
+    if ((rc = nc_network_hw_ops(run->reg, &g, r->path, ops, &n, err)) ||
         (rc = nc_accelerator_cost(run->acc, ops, n, costs, &r->total, err)) ||
         (rc = nc_network_analyze(run->reg, &g, r->path, run->routings, &an, err)))
         return rc;
@@ -175,7 +186,7 @@ static int run(int argc, char **argv)
 {
     nc_cli_options opt = {0};
     const char *accelerator = NULL;
-    int layers = 0, n_files = 0, rc;
+    int layers = 0, adapt = 0, n_files = 0, rc;
     const char **files = calloc((size_t)argc, sizeof *files);
     if (!files) {
         nc_cli_error("out of memory");
@@ -199,6 +210,8 @@ static int run(int argc, char **argv)
             options_done = 1;
         } else if (strcmp(a, "--layers") == 0) {
             layers = 1;
+        } else if (strcmp(a, "--adapt") == 0) {
+            adapt = 1;
         } else if (strcmp(a, "--accelerator") == 0 || strncmp(a, "--accelerator=", 14) == 0) {
             if (accelerator) {
                 rc = nc_cli_usage("estimate", "only one --accelerator may be given");
@@ -228,7 +241,7 @@ static int run(int argc, char **argv)
 
     nc_pipeline *pipeline;
     nc_settings settings;
-    estimate_run er = {.layers = layers};
+    estimate_run er = {.layers = layers, .adapt = adapt, .quiet = opt.quiet};
     if ((rc = nc_cli_open(&opt, &pipeline, &settings, &er.reg)))
         goto out_args;
     er.routings = settings.training.routings;
@@ -236,6 +249,8 @@ static int run(int argc, char **argv)
     nc_error err;
     nc_error_clear(&err);
     file_result *results = NULL;
+    if (adapt && (rc = nc_cli_dataset_shape(er.reg, pipeline, &er.shape)))
+        goto out_open;
     if ((rc = nc_accelerator_open(er.reg, pipeline, accelerator, &er.acc, &err))) {
         rc = nc_cli_fail(&err);
         goto out_open;
@@ -289,7 +304,7 @@ out_args:
 const nc_cli_command nc_cli_estimate = {
     .name = "estimate",
     .synopsis = "estimate [-c PIPELINE] [--accelerator NAME|FILE.so] [--set KEY=VALUE]... "
-                "[--layers] [--json] FILE.chr...",
+                "[--layers] [--adapt] [--json] FILE.chr...",
     .summary = "accelerator cost (energy, latency, memory) of genotypes",
     .help =
         "Costs each genotype on the pipeline's accelerator (accelerator.plugin,\n"
@@ -310,6 +325,11 @@ const nc_cli_command nc_cli_estimate = {
         "                             in (insize,inch,incaps), out (outsize,outch,\n"
         "                             outcaps), k, cycles, power_mW, energy_mJ,\n"
         "                             latency_ms, weights\n"
+        "  --adapt                    cost each genotype re-derived for the\n"
+        "                             pipeline's dataset (default: idx on\n"
+        "                             Fashion-MNIST): the changes are listed on\n"
+        "                             stderr (not with --quiet); see 'nascaps help\n"
+        "                             adapt'\n"
         "  --json                     print one JSON object on one line instead\n",
     .run = run,
 };

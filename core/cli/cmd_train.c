@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_adapt.h"
 #include "cli_train.h"
 #include "nascaps/train.h"
 
@@ -185,7 +186,7 @@ static int run(int argc, char **argv)
     nc_cli_options opt = {0};
     const char *file = NULL, *epochs = NULL, *save = NULL;
     char epochs_buf[48];
-    int rc = NC_OK;
+    int rc = NC_OK, adapt = 0;
     for (int i = 1; i < argc && rc == NC_OK; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
@@ -197,6 +198,8 @@ static int run(int argc, char **argv)
         int taken = nc_cli_take_option("train", argc, argv, &i, &opt);
         if (taken < 0)
             rc = NC_ERR_USAGE;
+        else if (!taken && strcmp(a, "--adapt") == 0)
+            adapt = 1;
         else if (!taken && !nc_cli_take_value("train", "--epochs", argc, argv, &i, &epochs, &rc) &&
                  !nc_cli_take_value("train", "--save", argc, argv, &i, &save, &rc))
             rc = nc_cli_usage("train", "unknown option '%s'", a);
@@ -228,6 +231,15 @@ static int run(int argc, char **argv)
         rc = nc_cli_fail(&err);
         goto out;
     }
+    nc_data_shape shape;
+    if ((rc = nc_data_shape_of(data, &shape, &err))) {
+        rc = nc_cli_fail(&err);
+        goto out;
+    }
+    nc_genotype_changes changes;
+    if ((rc = adapt ? nc_cli_adapt_genotype(file, &g, &shape, opt.quiet, stderr, &changes)
+                    : nc_cli_check_fit(file, &g, &shape)))
+        goto out;
     nc_train_opts topt;
     nc_train_opts_from_settings(&topt, &settings);
     progress_state st = {opt.quiet, isatty(STDERR_FILENO), 0, -1e30};
@@ -287,8 +299,8 @@ out:
 
 const nc_cli_command nc_cli_train = {
     .name = "train",
-    .synopsis = "train [-c PIPELINE] [--epochs N] [--set KEY=VALUE]... [--save W.bin] [--json] "
-                "[--quiet] FILE.chr",
+    .synopsis = "train [-c PIPELINE] [--epochs N] [--set KEY=VALUE]... [--adapt] [--save W.bin] "
+                "[--json] [--quiet] FILE.chr",
     .summary = "train one genotype on the pipeline's dataset and report its accuracy",
     .help =
         "Builds the network of FILE.chr through the layer plugins (with the\n"
@@ -301,18 +313,23 @@ const nc_cli_command nc_cli_train = {
         "batch, loss, images/s, ETA) on stderr.\n"
         "\n"
         "The genotype must fit the dataset: first gene insize = image size x\n"
-        "resize, inch x incaps = channels, last gene outch = classes.\n"
+        "resize, inch x incaps = channels, last gene outch = classes. With\n"
+        "--adapt a genotype made for another dataset is re-derived for this\n"
+        "one first (as `nascaps adapt`; the changes are listed on stderr).\n"
         "\n"
         "Options:\n"
         "  -c, --config FILE   pipeline file (default: built-in settings)\n"
         "  --set KEY=VALUE     override a setting, e.g. --set training.batch_size=50\n"
         "  --epochs N          training.epochs (wins over --set)\n"
+        "  --adapt             re-derive the genotype for the dataset: gene 1's\n"
+        "                      insize and channels, the class count, the size\n"
+        "                      chain (docs/GENOTYPE.md, \"Adapting\")\n"
         "  --save W.bin        save the trained weights (docs/TRAINING.md)\n"
         "  --json              also print one JSON object on the last line of stdout:\n"
         "                      status, test_accuracy, validation_accuracy, epochs\n"
         "                      (per-epoch list), params, decoder_params, macs,\n"
         "                      train_seconds, train_img_per_s, ...\n"
-        "  --quiet, -q         no progress on stderr\n"
+        "  --quiet, -q         no progress (nor --adapt's changes) on stderr\n"
         "\n"
         "Status: ok; time_limit (training.time_limit_s reached: stopped between\n"
         "batches, scored as it was; exit 0); diverged (NaN/Inf loss) and\n"

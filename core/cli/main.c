@@ -15,6 +15,7 @@ static const nc_cli_command *const commands[] = {
     &nc_cli_evaluate,
     &nc_cli_run,
     &nc_cli_report,
+    &nc_cli_adapt,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -102,6 +102,39 @@ int nc_genotype_repair(nc_genotype *g, int pin_last_k, nc_error *err);
 nc_shape nc_gene_out_shape(const nc_gene *gene);
 nc_shape nc_gene_in_shape(const nc_gene *gene);
 
+
+/* ---- Transfer to another dataset (docs/GENOTYPE.md, "Adapting") ---------- */
+
+/* One field nc_genotype_adapt changed. */
+typedef struct nc_genotype_change {
+    int gene;           /* 1-based layer gene; 0: the skip gene */
+    int field;          /* nc_gene_field_names index; -1 for the skip gene */
+    int before, after;
+} nc_genotype_change;
+
+#define NC_GENOTYPE_CHANGES_MAX (NC_MAX_LAYERS * NC_GENE_FIELDS + 1)
+
+/* The changes of one adaptation, in gene then field order. */
+typedef struct nc_genotype_changes {
+    int n;
+    nc_genotype_change at[NC_GENOTYPE_CHANGES_MAX];
+} nc_genotype_changes;
+
+/* Re-derives g for a dataset of shape data (zero members: kept): gene 1's
+ * insize = size x resize gene, its inch x incaps = channels (inch =
+ * channels, incaps = 1 unless the product already fits), the last gene's
+ * outch = classes; then nc_genotype_repair, pinning the last k when it was
+ * pinned (k == insize) before. g must validate (without data) first; the
+ * result validates against data, else g is left unchanged and the error
+ * names origin. A genotype that fits already is unchanged (changes->n =
+ * 0). changes may be NULL. */
+int nc_genotype_adapt(nc_genotype *g, const nc_data_shape *data, const char *origin,
+                      nc_genotype_changes *changes, nc_error *err);
+/* "gene 1 (conv): insize 64 -> 28", "skip gene: 4 -> -1" (roles of g,
+ * the adapted genotype). snprintf semantics. */
+int nc_genotype_change_text(const nc_genotype *g, const nc_genotype_change *c, char *buf,
+                            size_t size);
+
 #ifdef __cplusplus
 }
 #endif
