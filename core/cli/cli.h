@@ -28,6 +28,7 @@ extern const nc_cli_command nc_cli_evaluate;
 extern const nc_cli_command nc_cli_run;
 extern const nc_cli_command nc_cli_report;
 extern const nc_cli_command nc_cli_adapt;
+extern const nc_cli_command nc_cli_correlate;
 
 /* Prints "nascaps: MESSAGE" on stderr. */
 void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

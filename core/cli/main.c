@@ -16,6 +16,7 @@ static const nc_cli_command *const commands[] = {
     &nc_cli_run,
     &nc_cli_report,
     &nc_cli_adapt,
+    &nc_cli_correlate,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nascaps/correlate.h"
 #include "nascaps/search.h"
 #include "pipeline_priv.h"
 
@@ -26,7 +27,8 @@ typedef enum core_kind {
     CK_PATH_LIST,   /* plugin_path */
     CK_OBJECTIVES,
     CK_OUTPUT_DIR,
-    CK_SEARCH_SPACE /* search_space.*: nc_space_from_section() (search.h) */
+    CK_SEARCH_SPACE, /* search_space.*: nc_space_from_section() (search.h) */
+    CK_CORRELATE    /* correlate.*: nc_correlate_cfg_read() (correlate.h) */
 } core_kind;
 
 typedef struct core_key {
@@ -170,6 +172,14 @@ static const core_key core_keys[] = {
                 "capsule dim of the later CapsCells"),
     SPECIAL_KEY("search_space.flat_caps", NC_SET_INT, CK_SEARCH_SPACE, "16",
                 "class capsule dim of FlatCaps"),
+    SPECIAL_KEY("correlate.samples", NC_SET_INT, CK_CORRELATE, "66",
+                "nascaps correlate: random genotypes drawn from the search "
+                "space"),
+    SPECIAL_KEY("correlate.epochs", NC_SET_INT, CK_CORRELATE, "10",
+                "nascaps correlate: epochs each is trained (full training)"),
+    SPECIAL_KEY("correlate.target_r", NC_SET_REAL, CK_CORRELATE, "0.95",
+                "nascaps correlate: Pearson r the recommended epoch count "
+                "reaches"),
 };
 #define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
 
@@ -1126,6 +1136,10 @@ static int read_core_key(const nc_pipeline *p, const nc_section *root,
         nc_search_space space;
         return nc_space_from_section(nc_pipeline_section(p, "search_space"),
                                      &unknown, &space, err);
+    }
+    case CK_CORRELATE: {
+        nc_correlate_cfg cfg;
+        return nc_correlate_cfg_read(p, &cfg, err);
     }
     case CK_OUTPUT_DIR: {
         char def[NC_PATH_MAX];
