@@ -83,66 +83,12 @@ static void note(const corr_ctx *c, const char *text)
 }
 
 /* The same record a search stores (costs included: a search with these
- * settings may find it in its cache). *stopped: cut by a stop request,
- * nothing to keep. */
+ * settings may find it in its cache). */
 static int evaluate(corr_ctx *c, const nc_genotype *g, nc_eval_rec *e, nc_epoch_rec *ep,
                     int *n_ep, int *stopped, nc_error *err)
 {
-    double t0 = nc_run_now();
-    *n_ep = 0;
-    *stopped = 0;
-    e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
-    e->energy_mj = e->latency_ms = e->memory_kib = NAN;
-    snprintf(e->status, sizeof e->status, "ok");
-    nc_error ierr;
-    nc_error_clear(&ierr);
-    nc_analysis an;
-    nc_estimate est;
-    nc_train_result res;
-    memset(&res, 0, sizeof res);
-    int rc = NC_OK;
-    if ((rc = nc_network_analyze(c->reg, g, e->gid, c->s->training.routings, &an, &ierr)) ||
-        (rc = nc_estimate_genotype(c->acc, c->reg, g, e->gid, &est, &ierr)) ||
-        (rc = nc_train(c->reg, c->data, g, e->gid, &c->topt, NULL, &res, &ierr))) {
-        nc_train_result_free(&res);
-        if (rc != NC_ERR_INPUT)
-            return *err = ierr, rc;
-        snprintf(e->status, sizeof e->status, "invalid");
-        snprintf(e->reason, sizeof e->reason, "%s", ierr.msg);
-        e->seconds = nc_run_now() - t0;
-        return NC_OK;
-    }
-    e->params = an.params;
-    e->macs = an.macs;
-    e->energy_mj = est.energy_mj;
-    e->latency_ms = est.latency_ms;
-    e->memory_kib = est.memory_kib;
-    if (res.status == NC_TRAIN_STOPPED) {
-        *stopped = 1;
-        nc_train_result_free(&res);
-        return NC_OK;
-    }
-    snprintf(e->status, sizeof e->status, "%s", nc_train_status_name(res.status));
-    snprintf(e->reason, sizeof e->reason, "%s", res.reason);
-    e->test_accuracy = res.test_accuracy;
-    e->validation_accuracy = res.validation_accuracy;
-    e->accuracy = c->validation ? res.validation_accuracy : res.test_accuracy;
-    e->epochs_done = res.epochs_done;
-    e->train_seconds = res.train_seconds;
-    for (int i = 0; i < res.n_epochs && i < MAX_EPOCHS; i++) {
-        const nc_epoch_result *r = &res.epochs[i];
-        ep[i] = (nc_epoch_rec){r->epoch,          r->complete,       r->train_loss,
-                               r->train_accuracy, r->test_accuracy, r->validation_accuracy,
-                               r->seconds};
-        *n_ep = i + 1;
-    }
-    if (!strcmp(e->status, "ok") && !isfinite(e->accuracy)) {
-        snprintf(e->status, sizeof e->status, "invalid");
-        snprintf(e->reason, sizeof e->reason, "no accuracy was measured");
-    }
-    nc_train_result_free(&res);
-    e->seconds = nc_run_now() - t0;
-    return NC_OK;
+    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, 1};
+    return nc_run_evaluate(&env, g, e, ep, MAX_EPOCHS, n_ep, stopped, err);
 }
 
 /* The candidates: the files, then distinct draws of the space. */
@@ -374,7 +320,7 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     c.validation = nc_data_split_count(c.data, NC_DATA_VALIDATION) > 0;
     out->validation = c.validation;
     out->candidates = n;
-    nc_correlate_cache_key(s, c.data, opt->cfg.epochs, c.key);
+    nc_run_cache_key(s, c.data, 1, opt->cfg.epochs, c.key);
     nc_train_opts_from_settings(&c.topt, s);
     c.topt.epochs = opt->cfg.epochs;
     c.topt.stop = stop_hook;

@@ -7,12 +7,6 @@
 #include "nascaps/pipeline.h"
 #include "run/run_internal.h"
 
-/* The evaluations' cache key (docs/RUN.md, "Cache key") for training the
- * given number of epochs: the same text as the search's, so a study and
- * a search with the same settings share their evaluations. */
-void nc_correlate_cache_key(const nc_settings *s, const nc_data *data, int epochs,
-                            char key[17]);
-
 /* Reads the epochs table of the store at path (a second, read-only
  * connection: the store keeps its handle private). */
 typedef struct nc_epoch_reader nc_epoch_reader;

@@ -10,24 +10,6 @@
 
 #include "run/correlate_internal.h"
 
-void nc_correlate_cache_key(const nc_settings *s, const nc_data *data, int epochs,
-                            char key[17])
-{
-    /* Must stay the text of run.c's make_cache_key with training.epochs =
-     * epochs: tests/test_correlate.c checks that a search's evaluations
-     * are found under it. */
-    char text[1024];
-    snprintf(text, sizeof text,
-             "data=%016" PRIx64 " seed=%" PRIu64 " epochs=%d batch=%d lr=%.17g decay=%.17g"
-             " routings=%d recon=%.17g shift=%.17g activation=%s max_params=%" PRId64
-             " max_memory_mb=%" PRId64 " time_limit_s=%.17g",
-             nc_data_fingerprint(data), s->seed, epochs, s->training.batch_size,
-             s->training.learning_rate, s->training.lr_decay, s->training.routings,
-             s->training.recon_weight, s->training.shift_fraction, s->training.conv_activation,
-             s->training.max_params, s->training.max_memory_mb, s->training.time_limit_s);
-    nc_hash64_hex(nc_hash64(text, strlen(text)), key);
-}
-
 struct nc_epoch_reader {
     sqlite3 *db;
     sqlite3_stmt *q;

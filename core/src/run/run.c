@@ -133,24 +133,9 @@ void nc_run_objectives(const nc_eval_rec *e, int n_obj, const int *objectives, d
     *violation = failed ? 1.0 : 0.0;
 }
 
-/* The cache key: what besides the genotype decides an evaluation. */
 static void make_cache_key(run_ctx *c)
 {
-    const nc_settings *s = c->s;
-    char text[1024];
-    if (!c->trains)
-        snprintf(text, sizeof text, "costs-only");
-    else
-        snprintf(text, sizeof text,
-                 "data=%016" PRIx64 " seed=%" PRIu64 " epochs=%d batch=%d lr=%.17g decay=%.17g"
-                 " routings=%d recon=%.17g shift=%.17g activation=%s max_params=%" PRId64
-                 " max_memory_mb=%" PRId64 " time_limit_s=%.17g",
-                 nc_data_fingerprint(c->data), s->seed, s->training.epochs,
-                 s->training.batch_size, s->training.learning_rate, s->training.lr_decay,
-                 s->training.routings, s->training.recon_weight, s->training.shift_fraction,
-                 s->training.conv_activation, s->training.max_params,
-                 s->training.max_memory_mb, s->training.time_limit_s);
-    nc_hash64_hex(nc_hash64(text, strlen(text)), c->cache_key);
+    nc_run_cache_key(c->s, c->data, c->trains, c->s->training.epochs, c->cache_key);
 }
 
 static int seen_cb(void *ctx, const nc_genotype *g)
@@ -161,84 +146,12 @@ static int seen_cb(void *ctx, const nc_genotype *g)
     return nc_store_eval_seen(c->st, canon, c->cache_key, c->ask_index);
 }
 
-static void epoch_recs(const nc_train_result *res, nc_epoch_rec *ep, int *n)
-{
-    *n = 0;
-    for (int i = 0; i < res->n_epochs && i < 1024; i++) {
-        const nc_epoch_result *e = &res->epochs[i];
-        nc_epoch_rec *r = &ep[(*n)++];
-        r->epoch = e->epoch;
-        r->complete = e->complete;
-        r->train_loss = e->train_loss;
-        r->train_accuracy = e->train_accuracy;
-        r->test_accuracy = e->test_accuracy;
-        r->validation_accuracy = e->validation_accuracy;
-        r->seconds = e->seconds;
-    }
-}
-
-/* Evaluates g into e (not stored). *stopped when a stop request cut the
- * training: nothing to keep. */
+/* Evaluates g into e (not stored); see nc_run_evaluate. */
 static int evaluate(run_ctx *c, const nc_genotype *g, nc_eval_rec *e, nc_epoch_rec *ep,
                     int *n_ep, int *stopped, nc_error *err)
 {
-    double t0 = nc_run_now();
-    *n_ep = 0;
-    *stopped = 0;
-    e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
-    e->energy_mj = e->latency_ms = e->memory_kib = NAN;
-    e->train_seconds = 0.0;
-    snprintf(e->status, sizeof e->status, "ok");
-    e->reason[0] = '\0';
-    nc_error ierr;
-    nc_error_clear(&ierr);
-    nc_analysis an;
-    nc_estimate est;
-    if (nc_network_analyze(c->reg, g, e->gid, c->s->training.routings, &an, &ierr) ||
-        nc_estimate_genotype(c->acc, c->reg, g, e->gid, &est, &ierr)) {
-        if (ierr.status != NC_ERR_INPUT)
-            return *err = ierr, ierr.status;
-        snprintf(e->status, sizeof e->status, "invalid");
-        snprintf(e->reason, sizeof e->reason, "%s", ierr.msg);
-        e->seconds = nc_run_now() - t0;
-        return NC_OK;
-    }
-    e->params = an.params;
-    e->macs = an.macs;
-    e->energy_mj = est.energy_mj;
-    e->latency_ms = est.latency_ms;
-    e->memory_kib = est.memory_kib;
-    if (c->trains) {
-        nc_train_result res;
-        int rc = nc_train(c->reg, c->data, g, e->gid, &c->topt, NULL, &res, &ierr);
-        if (rc == NC_ERR_INPUT) {
-            snprintf(e->status, sizeof e->status, "invalid");
-            snprintf(e->reason, sizeof e->reason, "%s", ierr.msg);
-        } else if (rc) {
-            nc_train_result_free(&res);
-            return *err = ierr, rc;
-        } else if (res.status == NC_TRAIN_STOPPED) {
-            *stopped = 1;
-        } else {
-            snprintf(e->status, sizeof e->status, "%s", nc_train_status_name(res.status));
-            snprintf(e->reason, sizeof e->reason, "%s", res.reason);
-            e->test_accuracy = res.test_accuracy;
-            e->validation_accuracy = res.validation_accuracy;
-            e->accuracy = nc_data_split_count(c->data, NC_DATA_VALIDATION) > 0
-                              ? res.validation_accuracy
-                              : res.test_accuracy;
-            e->epochs_done = res.epochs_done;
-            e->train_seconds = res.train_seconds;
-            epoch_recs(&res, ep, n_ep);
-            if (!strcmp(e->status, "ok") && !isfinite(e->accuracy)) {
-                snprintf(e->status, sizeof e->status, "invalid");
-                snprintf(e->reason, sizeof e->reason, "no accuracy was measured");
-            }
-        }
-        nc_train_result_free(&res);
-    }
-    e->seconds = nc_run_now() - t0;
-    return NC_OK;
+    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, c->trains};
+    return nc_run_evaluate(&env, g, e, ep, 1024, n_ep, stopped, err);
 }
 
 /* Bounds of the hypervolume normalisation, fixed by the first generation:

@@ -124,6 +124,35 @@ int nc_store_final_put(nc_store *st, const nc_final_rec *rec, const nc_epoch_rec
 /* Seconds of a monotonic clock. */
 double nc_run_now(void);
 
+/* ---- Evaluation (evaluate.c), shared by the search and correlate ------------ */
+
+#include "nascaps/estimate.h"
+#include "nascaps/train.h"
+
+/* What an evaluation needs; all borrowed. */
+typedef struct nc_eval_env {
+    nc_registry *reg;
+    nc_accelerator *acc;
+    nc_data *data;                 /* may be NULL when !trains */
+    const nc_train_opts *topt;
+    int routings;                  /* for params/MACs */
+    int trains;                    /* 0: costs only (no accuracy_drop) */
+} nc_eval_env;
+
+/* The cache key (16 hex digits) of evaluations made with these settings
+ * and `epochs` epochs: the dataset fingerprint, the seed and every
+ * training setting that changes a result ("costs-only" when !trains). */
+void nc_run_cache_key(const nc_settings *s, const nc_data *data, int trains, int epochs,
+                      char key[17]);
+
+/* Evaluates g into e (e->gid set by the caller; not stored): params, MACs,
+ * accelerator costs and, when env->trains, the training with its
+ * per-epoch rows (at most max_ep into ep). A genotype refused as input is
+ * recorded as status "invalid" with its reason (NC_OK). *stopped when a
+ * stop request cut the training: nothing to keep. */
+int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e,
+                    nc_epoch_rec *ep, int max_ep, int *n_ep, int *stopped, nc_error *err);
+
 /* rng state as text ("%016llx" x 4) and back. */
 void nc_run_rng_text(const nc_rng *rng, char buf[68]);
 int nc_run_rng_parse(const char *text, nc_rng *rng);
