@@ -38,6 +38,10 @@ int nc_cli_fail(const nc_error *err);
 int nc_cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A duration for progress lines: "42s", "3m05s", "2h10m"; "?" when s is
+ * not a finite non-negative number. */
+void nc_cli_duration(double s, char *buf, size_t size);
+
 /* Options most commands share: -c/--config PIPELINE, --set KEY=VALUE
  * (repeatable), --json, --quiet. */
 typedef struct nc_cli_options {

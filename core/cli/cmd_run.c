@@ -22,21 +22,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static void duration(double s, char *buf, size_t size)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, size, "?");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, size, "%lds", t);
-}
-
 /* "%.4f" (accuracy, general = 0) or "%.6g" (general = 1); "-" unmeasured. */
 static const char *fixed(double v, int general, char *buf, size_t size)
 {
@@ -68,8 +53,8 @@ static void on_progress(const nc_run_progress *p, void *user)
                     fixed(p->accuracy, 0, a, sizeof a));
         break;
     case NC_RUN_GENERATION:
-        duration(p->elapsed_s, c, sizeof c);
-        duration(p->eta_s, d, sizeof d);
+        nc_cli_duration(p->elapsed_s, c, sizeof c);
+        nc_cli_duration(p->eta_s, d, sizeof d);
         if (p->planned > 0)
             snprintf(e, sizeof e, "/%d", p->planned);
         fprintf(stderr,

@@ -28,21 +28,6 @@ double nc_cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void format_duration(double s, char *buf, size_t size)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, size, "?");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, size, "%lds", t);
-}
-
 /* Accuracy as text: "0.9512", or "-" when not measured. */
 static const char *acc_text(double a, char *buf, size_t size)
 {
@@ -84,7 +69,7 @@ static void on_progress(const nc_train_progress *p, void *user)
         return;
     st->last_print = now;
     char eta[32];
-    format_duration(p->eta_s, eta, sizeof eta);
+    nc_cli_duration(p->eta_s, eta, sizeof eta);
     fprintf(stderr, "%sepoch %d/%d batch %" PRId64 "/%" PRId64 " loss %.4f %.0f img/s ETA %s%s",
             st->tty ? "\r\033[K" : "", p->epoch, p->epochs, p->batch, p->batches, p->loss,
             p->img_per_s, eta, st->tty ? "" : "\n");
