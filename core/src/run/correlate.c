@@ -271,8 +271,16 @@ done:
 static int open_store(corr_ctx *c, const nc_pipeline *p, const char *path, nc_error *err)
 {
     int fresh = 0, rc;
-    if ((rc = nc_store_open(path, 0, &c->st, &fresh, err)) || !fresh)
+    if ((rc = nc_store_open(path, 0, &c->st, &fresh, err)))
         return rc;
+    if (!fresh) {
+        /* also when a kill came between the schema and the pipeline */
+        char *stored = NULL;
+        if ((rc = nc_store_meta_get(c->st, "pipeline", &stored, err)) || stored) {
+            free(stored);
+            return rc;
+        }
+    }
     char *text = nc_pipeline_text(p), seed[32];
     if (!text)
         return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");

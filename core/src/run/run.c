@@ -546,15 +546,23 @@ static int open_store(run_ctx *c, nc_error *err)
         int same = 0;
         if ((rc = nc_store_meta_get(c->st, "pipeline", &stored, err)))
             goto out;
+        int64_t evaluations = 0, failed = 0;
         if (!stored) {
-            rc = nc_error_set(err, NC_ERR_INPUT, "%s: no pipeline recorded", path);
-            goto out;
+            /* killed between creating the schema and recording the
+             * pipeline: nothing else was written, start afresh */
+            if ((rc = nc_store_eval_counts(c->st, &evaluations, &failed, err)))
+                goto out;
+            if (evaluations > 0) {
+                rc = nc_error_set(err, NC_ERR_INPUT, "%s: no pipeline recorded", path);
+                goto out;
+            }
+            fresh = 1;
+            goto record;
         }
         rc = nc_run_pipeline_compare(stored, text, &same, diff, sizeof diff, err);
         free(stored);
         if (rc)
             goto out;
-        int64_t evaluations = 0, failed = 0;
         if (!same && (rc = nc_store_eval_counts(c->st, &evaluations, &failed, err)))
             goto out;
         /* a database that holds no result yet (a run refused at start,
@@ -568,6 +576,7 @@ static int open_store(run_ctx *c, nc_error *err)
             goto out;
         }
     }
+record:;
     char epochs[32];
     snprintf(epochs, sizeof epochs, "%d", c->s->final_training.epochs);
     /* The pipeline stored is the latest (what may change did); the rest is
