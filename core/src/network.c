@@ -164,8 +164,8 @@ int nc_network_analyze(nc_registry *reg, const nc_genotype *g, const char *origi
     memset(out, 0, sizeof *out);
     out->n_layers = g->n_layers;
     for (int i = 0; i < g->n_layers; i++) {
-        const nc_layer_ops *ops;
-        const char *file;
+        const nc_layer_ops *ops = NULL;
+        const char *file = NULL;
         nc_layer_row *row = &out->rows[i];
         rc = layer_ops_for(reg, g, i, origin, &ops, &file, err);
         if (rc)
@@ -213,8 +213,8 @@ int nc_network_hw_ops(nc_registry *reg, const nc_genotype *g, const char *origin
     if (rc)
         return rc;
     for (int i = 0; i < g->n_layers; i++) {
-        const nc_layer_ops *ops;
-        const char *file;
+        const nc_layer_ops *ops = NULL;
+        const char *file = NULL;
         rc = layer_ops_for(reg, g, i, origin, &ops, &file, err);
         if (rc)
             return rc;

@@ -178,7 +178,7 @@ static int compute_stats(nc_data *d, nc_error *err)
     double *sq = sum + c;
     size_t pixels = (size_t)d->info.height * (size_t)d->info.width;
     for (int64_t i = 0; i < d->count[NC_DATA_TRAIN]; i++) {
-        int32_t lab;
+        int32_t lab = -1;
         int rc = read_native(d, NC_DATA_TRAIN, i, d->native, &lab, err);
         if (rc != NC_OK) {
             free(sum);
@@ -426,7 +426,7 @@ int nc_data_batch(nc_data *d, int split, const int64_t *indices, size_t n,
                                 "of range 0..%lld", split_names[split],
                                 (long long)indices[i],
                                 (long long)d->count[split] - 1);
-        int32_t lab;
+        int32_t lab = -1;
         int rc = read_native(d, split, indices[i], d->native, &lab, err);
         if (rc != NC_OK)
             return rc;

@@ -105,7 +105,7 @@ int idx_load_labels(const char *path, int classes, int64_t images_count,
                                   &out->gzip, err);
     if (rc != NC_OK)
         return rc;
-    uint32_t n;
+    uint32_t n = 0;
     if ((rc = parse(path, out->file, len, 1, &n, err)) != NC_OK) {
         idx_free(out);
         return rc;
