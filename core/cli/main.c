@@ -25,7 +25,8 @@ static const char exit_codes[] =
     "  0  success\n"
     "  1  bad input: a pipeline, genotype, data file or plugin was refused\n"
     "  2  usage: the command line was wrong\n"
-    "  3  internal: out of memory, an I/O failure, a bug\n";
+    "  3  internal: out of memory, an I/O failure, a bug\n"
+    "  130  stopped by Ctrl-C (run, correlate: the same command resumes)\n";
 
 static void print_version(void)
 {
