@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "nascaps/error.h"
 #include "nascaps/pipeline.h"
 #include "nascaps/registry.h"
@@ -32,6 +34,9 @@ extern const nc_cli_command nc_cli_correlate;
 
 /* Prints "nascaps: MESSAGE" on stderr. */
 void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints root compactly on one line of stdout (the --json contract: the
+ * last line) and releases it; NC_ERR_INTERNAL when it cannot be encoded. */
+int nc_cli_print_json(json_t *root);
 /* Prints err's message and returns its status as the exit code. */
 int nc_cli_fail(const nc_error *err);
 /* Prints "nascaps CMD: MESSAGE" and "see 'nascaps help CMD'"; returns 2. */

@@ -148,3 +148,16 @@ void nc_cli_duration(double s, char *buf, size_t size)
     else
         snprintf(buf, size, "%lds", t);
 }
+
+int nc_cli_print_json(json_t *root)
+{
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!text) {
+        nc_cli_error("out of memory");
+        return NC_ERR_INTERNAL;
+    }
+    printf("%s\n", text);
+    free(text);
+    return NC_OK;
+}

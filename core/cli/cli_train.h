@@ -10,8 +10,6 @@
  * is missing or given twice. */
 int nc_cli_take_value(const char *cmd, const char *name, int argc, char **argv, int *i,
                       const char **value, int *rc);
-/* Prints root compactly on one line of stdout and releases it. */
-int nc_cli_print_json(json_t *root);
 /* Seconds of a monotonic clock. */
 double nc_cli_now(void);
 

@@ -171,15 +171,7 @@ static int print_json(const file_result *results, int n, const nc_accelerator *a
                                   info->file, "description", nc_accelerator_describe(acc)));
     json_object_set_new(root, "genotypes", list);
     json_object_set_new(root, "failed", failed);
-    char *text = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!text) {
-        nc_cli_error("out of memory");
-        return NC_ERR_INTERNAL;
-    }
-    printf("%s\n", text);
-    free(text);
-    return NC_OK;
+    return nc_cli_print_json(root);
 }
 
 static int run(int argc, char **argv)

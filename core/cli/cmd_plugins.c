@@ -62,15 +62,7 @@ static int print_json(const nc_registry *reg, int kind)
     json_object_set_new(root, "plugins", list);
     json_object_set_new(root, "search_path", dirs);
     json_object_set_new(root, "refused", refused);
-    char *text = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!text) {
-        nc_cli_error("out of memory");
-        return NC_ERR_INTERNAL;
-    }
-    printf("%s\n", text);
-    free(text);
-    return NC_OK;
+    return nc_cli_print_json(root);
 }
 
 static int run(int argc, char **argv)

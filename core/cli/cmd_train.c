@@ -112,19 +112,6 @@ static json_t *result_json(const char *path, const char *canonical, const nc_tra
     return root;
 }
 
-int nc_cli_print_json(json_t *root)
-{
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
-    if (!text) {
-        nc_cli_error("out of memory");
-        return NC_ERR_INTERNAL;
-    }
-    printf("%s\n", text);
-    free(text);
-    return NC_OK;
-}
-
 /* --epochs N becomes the last override, so it wins over --set. */
 static int add_epochs(nc_cli_options *opt, const char *value, char *buf, size_t size)
 {

@@ -360,11 +360,8 @@ static int run(int argc, char **argv)
     if (opt.json) {
         json_t *top = json_pack("{s:s, s:b, s:o}", "command", "validate", "ok",
                                 status == NC_OK, "files", jfiles);
-        char *line = json_dumps(top, JSON_COMPACT);
-        if (line)
-            printf("%s\n", line);
-        free(line);
-        json_decref(top);
+        if (nc_cli_print_json(top) != NC_OK && status == NC_OK)
+            status = NC_ERR_INTERNAL;
     } else
         json_decref(jfiles);
     nc_registry_free(geno_reg);
