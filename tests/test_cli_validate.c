@@ -47,7 +47,7 @@ static const char *pipeline(const char *name, const char *extra)
              "plugin_path = [\"%s\"];\n"
              "dataset = { plugin = \"fakeds\"; classes = 4; };\n"
              "accelerator = { plugin = \"fakeacc\"; rows = 8; };\n"
-             "optimizer = { plugin = \"fakeopt\"; population = 6; };\n"
+             "optimizer = { plugin = \"nsga2\"; population = 6; };\n"
              "%s",
              NC_VALIDATE_PLUGIN_DIR, extra);
     return fixture(name, text);
@@ -84,7 +84,7 @@ static void test_good_pipeline(void **state)
     assert_contains(out, "\n  dataset: fakeds: fake data, 8x8x1, 4 classes, 100 train, "
                          "20 test, normalize none\n");
     assert_contains(out, "\n  accelerator: fakeacc: fake accelerator, 8 rows (");
-    assert_contains(out, "\n  optimizer: fakeopt (" NC_VALIDATE_PLUGIN_DIR "/fakes.so)\n");
+    assert_contains(out, "\n  optimizer: nsga2 (" NC_TEST_PLUGIN_DIR "/nsga2.so)\n");
     assert_contains(out, "\n  objectives: energy, params\n");
     assert_contains(out, "\n  training: 2 epochs, batch 100, seed 1\n");
     assert_contains(out, "\n  output: runs/good\n");

@@ -612,7 +612,7 @@ static void lc_expect_bytes(const nc_layer_ops *ops, const int (*genes)[NC_GENE_
     nc_genotype g;
     lc_genotype(&g, genes, n_genes);
     nc_layer_ctx ctx = {&g, index, role, 3};
-    nc_layer_train_cfg cfg = {batch, 3, 1};
+    nc_layer_train_cfg cfg = {batch, 3, 1, NULL};
     int64_t estimate = ops->train_bytes(&ctx, &cfg);
     assert_true(estimate > 0);
     nc_rng rng;
@@ -642,7 +642,7 @@ static void test_train_bytes(void **state)
     nc_genotype g;
     lc_genotype(&g, genes, 3);
     nc_layer_ctx ctx = {&g, 0, NC_ROLE_CONV, 3};
-    nc_layer_train_cfg cfg = {0, 3, 1};
+    nc_layer_train_cfg cfg = {0, 3, 1, NULL};
     assert_true(lc_conv->train_bytes(&ctx, &cfg) < 0);
     nc_rng rng;
     nc_rng_seed(&rng, 1);

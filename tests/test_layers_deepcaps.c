@@ -707,7 +707,7 @@ static void test_refusals(void **state)
     }
     /* max_batch 0 and a gene of another role */
     nc_layer_ctx ctx = {&g, 1, NC_ROLE_CAPSCELL, 3};
-    nc_layer_train_cfg cfg = {0, 3, 1};
+    nc_layer_train_cfg cfg = {0, 3, 1, NULL};
     const nc_layer_ops *cell = dc_ops(NC_ROLE_CAPSCELL), *flat = dc_ops(NC_ROLE_FLATCAPS);
     assert_true(cell->train_bytes(&ctx, &cfg) < 0);
     nc_rng rng;
@@ -741,7 +741,7 @@ static size_t dc_heap_bytes(void)
 static void dc_expect_counts(const nc_genotype *g, int index, int batch)
 {
     nc_layer_ctx ctx = {g, index, nc_genotype_role(g, index), 3};
-    nc_layer_train_cfg cfg = {batch, 3, 1};
+    nc_layer_train_cfg cfg = {batch, 3, 1, NULL};
     const nc_layer_ops *ops = dc_ops(ctx.role);
     nc_layer_info info;
     nc_error err = {0};
@@ -821,7 +821,7 @@ static void dc_net_open(dc_net *net, const nc_genotype *g, int n, int routings, 
     nc_rng_seed(&rng, seed);
     for (int i = 0; i < g->n_layers; i++) {
         nc_layer_ctx ctx = {&net->g, i, nc_genotype_role(&net->g, i), routings};
-        nc_layer_train_cfg cfg = {n, routings, 1};
+        nc_layer_train_cfg cfg = {n, routings, 1, NULL};
         nc_layer_info info;
         nc_error err = {0};
         net->ops[i] = dc_ops(ctx.role);

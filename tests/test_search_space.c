@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nascaps/session.h"
 #include "nc_test.h"
 
 #include <nascaps/pipeline.h>

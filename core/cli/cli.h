@@ -13,6 +13,7 @@
 #include "nascaps/error.h"
 #include "nascaps/pipeline.h"
 #include "nascaps/registry.h"
+#include "nascaps/session.h"
 
 typedef struct nc_cli_command {
     const char *name;
@@ -63,11 +64,16 @@ int nc_cli_take_option(const char *cmd, int argc, char **argv, int *i,
                        nc_cli_options *opt);
 void nc_cli_options_free(nc_cli_options *opt);
 
-/* Loads the pipeline of opt (applying --set), validates the core
- * settings, and makes a registry with its plugin_path. On failure prints
- * the message and returns the exit code; on success returns 0 and the
- * caller frees all three. */
+/* Opens the session of opt (nc_session_open: the pipeline with --set,
+ * every setting read by its owner, a registry with plugin_path). On
+ * failure prints the message and returns the exit code; on success
+ * returns 0 and the caller frees all three. */
 int nc_cli_open(const nc_cli_options *opt, nc_pipeline **pipeline,
                 nc_settings *settings, nc_registry **registry);
+
+/* nc_session_check (what validate checks) on the parts of a session;
+ * prints the message and returns the exit code on failure. */
+int nc_cli_check(nc_pipeline *pipeline, const nc_settings *settings,
+                 nc_registry *registry);
 
 #endif

@@ -101,36 +101,24 @@ int nc_cli_open(const nc_cli_options *opt, nc_pipeline **pipeline,
     *pipeline = NULL;
     *registry = NULL;
     memset(settings, 0, sizeof *settings);
+    nc_session *s;
+    if (nc_session_open(opt->pipeline, opt->sets, opt->n_sets, &s, &err))
+        return nc_cli_fail(&err);
+    *pipeline = s->pipeline;
+    *settings = s->settings;
+    *registry = s->registry;
+    free(s);   /* the parts are the caller's now */
+    return NC_OK;
+}
 
-    if (nc_pipeline_load(opt->pipeline, opt->sets, opt->n_sets, pipeline, &err))
+int nc_cli_check(nc_pipeline *pipeline, const nc_settings *settings,
+                 nc_registry *registry)
+{
+    nc_error err;
+    nc_error_clear(&err);
+    nc_session s = {pipeline, *settings, registry};
+    if (nc_session_check(&s, NULL, &err))
         return nc_cli_fail(&err);
-    if (nc_pipeline_settings(*pipeline, settings, &err)) {
-        nc_pipeline_free(*pipeline);
-        *pipeline = NULL;
-        return nc_cli_fail(&err);
-    }
-    *registry = nc_registry_new();
-    if (!*registry) {
-        nc_settings_free(settings);
-        nc_pipeline_free(*pipeline);
-        *pipeline = NULL;
-        nc_cli_error("out of memory");
-        return NC_ERR_INTERNAL;
-    }
-    const nc_section *root = nc_pipeline_section(*pipeline, "");
-    for (size_t i = 0; i < settings->n_plugin_path; i++) {
-        char where[NC_PATH_MAX + 64];
-        nc_section_where(root, "plugin_path", where, sizeof where);
-        if (nc_registry_add_dir(*registry, settings->plugin_path[i], where, &err)) {
-            int rc = nc_cli_fail(&err);
-            nc_registry_free(*registry);
-            nc_settings_free(settings);
-            nc_pipeline_free(*pipeline);
-            *registry = NULL;
-            *pipeline = NULL;
-            return rc;
-        }
-    }
     return NC_OK;
 }
 

@@ -57,28 +57,6 @@ static int json_set(json_t *obj, const char *key, json_t *value)
     return json_object_set_new(obj, key, value);
 }
 
-/* Finds the plugin a section names and checks the section's keys against
- * the settings it declares (every kind's ops table has them second). */
-static const void *find_plugin(nc_registry *reg, const nc_pipeline *p,
-                               const char *section, int kind,
-                               const char *name, const nc_plugin_info **info,
-                               nc_error *err)
-{
-    char where[NC_PATH_MAX + 64];
-    nc_section_where(nc_pipeline_section(p, section), "plugin", where,
-                     sizeof where);
-    if (nc_registry_find(reg, kind, name, where, info, err))
-        return NULL;
-    const void *ops = nc_plugin_ops(*info);
-    const nc_setting_spec *spec =
-        kind == NC_KIND_DATASET ? ((const nc_dataset_ops *)ops)->settings
-        : kind == NC_KIND_ACCELERATOR ? ((const nc_accelerator_ops *)ops)->settings
-        : ((const nc_optimizer_ops *)ops)->settings;
-    if (nc_pipeline_check_section(p, section, spec, err))
-        return NULL;
-    return ops;
-}
-
 static json_t *plugin_json(const nc_plugin_info *info)
 {
     return json_pack("{s:s, s:s, s:s}", "plugin", info->desc->name, "version",
@@ -86,141 +64,76 @@ static json_t *plugin_json(const nc_plugin_info *info)
                      "file", info->file ? info->file : "");
 }
 
-static int check_dataset(nc_registry *reg, const nc_pipeline *p,
-                         const nc_settings *s, FILE *out, json_t *jfile,
-                         nc_error *err)
+/* What nc_session_check found: the dataset, the accelerator, the
+ * optimizer, the objectives and the output folder. */
+static void print_facts(const nc_session *se, const nc_session_facts *f,
+                        FILE *out, json_t *jfile)
 {
-    const nc_plugin_info *info;
-    const nc_dataset_ops *ops = find_plugin(reg, p, "dataset", NC_KIND_DATASET,
-                                            s->dataset.plugin, &info, err);
-    if (!ops)
-        return err->status ? err->status : NC_ERR_INTERNAL;
-    void *h = NULL;
-    nc_dataset_info di;
-    memset(&di, 0, sizeof di);
-    if (ops->open(nc_pipeline_section(p, "dataset"), &h, &di, err))
-        return err->status ? err->status : NC_ERR_INPUT;
-    ops->close(h);
-    const char *norm = s->dataset.normalize ? s->dataset.normalize
-                       : di.default_normalize ? di.default_normalize : "none";
+    const nc_settings *s = &se->settings;
+    const nc_data_summary *d = &f->data;
+    static const char *const norms[] = {"none", "standard"};
+    const char *norm = d->normalize >= 0 && d->normalize <= 1 ? norms[d->normalize] : "?";
     fprintf(out,
             "  dataset: %s: %s%s%dx%dx%d, %d classes, %" PRId64 " train, %" PRId64
             " test, normalize %s\n",
-            info->desc->name, di.description, di.description[0] ? ", " : "",
-            di.height, di.width, di.channels, di.classes, di.train_count,
-            di.test_count, norm);
-    json_t *j = plugin_json(info);
-    json_set(j, "description", json_string(di.description));
-    json_set(j, "height", json_integer(di.height));
-    json_set(j, "width", json_integer(di.width));
-    json_set(j, "channels", json_integer(di.channels));
-    json_set(j, "classes", json_integer(di.classes));
-    json_set(j, "train", json_integer(di.train_count));
-    json_set(j, "test", json_integer(di.test_count));
+            d->plugin, d->description ? d->description : "",
+            d->description && d->description[0] ? ", " : "", d->native_height,
+            d->native_width, d->channels, d->classes,
+            d->count[NC_DATA_TRAIN] + d->count[NC_DATA_VALIDATION],
+            d->count[NC_DATA_TEST], norm);
+    json_t *j = json_pack("{s:s}", "plugin", d->plugin);
+    json_set(j, "description", json_string(d->description ? d->description : ""));
+    json_set(j, "height", json_integer(d->native_height));
+    json_set(j, "width", json_integer(d->native_width));
+    json_set(j, "channels", json_integer(d->channels));
+    json_set(j, "classes", json_integer(d->classes));
+    json_set(j, "train", json_integer(d->count[NC_DATA_TRAIN] + d->count[NC_DATA_VALIDATION]));
+    json_set(j, "test", json_integer(d->count[NC_DATA_TEST]));
     json_set(j, "normalize", json_string(norm));
     json_set(jfile, "dataset", j);
-    return NC_OK;
-}
 
-static int check_accelerator(nc_registry *reg, const nc_pipeline *p,
-                             const nc_settings *s, FILE *out, json_t *jfile,
-                             nc_error *err)
-{
-    const nc_plugin_info *info;
-    const nc_accelerator_ops *ops =
-        find_plugin(reg, p, "accelerator", NC_KIND_ACCELERATOR,
-                    s->accelerator_plugin, &info, err);
-    if (!ops)
-        return err->status ? err->status : NC_ERR_INTERNAL;
-    /* Creating the instance is what checks the plugin's own values. */
-    void *inst = NULL;
-    if (ops->create(nc_pipeline_section(p, "accelerator"), &inst, err))
-        return err->status ? err->status : NC_ERR_INPUT;
-    const char *desc = NULL;
-    if (ops->size >= offsetof(nc_accelerator_ops, describe) + sizeof ops->describe &&
-        ops->describe)
-        desc = ops->describe(inst);
-    fprintf(out, "  accelerator: %s%s%s (%s)\n", info->desc->name,
-            desc ? ": " : "", desc ? desc : "", info->file);
-    json_t *j = plugin_json(info);
-    json_set(j, "description", json_string(desc ? desc : ""));
-    ops->destroy(inst);
+    const nc_plugin_info *ai = f->accelerator_plugin;
+    fprintf(out, "  accelerator: %s%s%s (%s)\n", ai->desc->name,
+            f->accelerator[0] ? ": " : "", f->accelerator, ai->file);
+    j = plugin_json(ai);
+    json_set(j, "description", json_string(f->accelerator));
     json_set(jfile, "accelerator", j);
-    return NC_OK;
-}
 
-static int check_optimizer(nc_registry *reg, const nc_pipeline *p,
-                           const nc_settings *s, FILE *out, json_t *jfile,
-                           nc_error *err)
-{
-    const nc_plugin_info *info;
-    const nc_section *sec = nc_pipeline_section(p, "optimizer");
-    /* Only `nascaps run` needs an optimizer: a pipeline that leaves it at
-     * the default (and sets nothing for it) still validates when the
-     * default is not installed, saying so. */
-    if (!nc_section_has(sec, "plugin") &&
-        nc_registry_find(reg, NC_KIND_OPTIMIZER, s->optimizer_plugin, NULL,
-                         &info, err) != NC_OK &&
-        nc_pipeline_check_section(p, "optimizer", NULL, err) == NC_OK) {
-        nc_error_clear(err);
+    if (f->optimizer_plugin) {
+        fprintf(out, "  optimizer: %s (%s)\n", f->optimizer_plugin->desc->name,
+                f->optimizer_plugin->file);
+        json_set(jfile, "optimizer", plugin_json(f->optimizer_plugin));
+    } else {
         fprintf(out, "  optimizer: %s (default; not installed: 'nascaps run' "
                 "will need it)\n", s->optimizer_plugin);
         json_set(jfile, "optimizer", json_null());
-        return NC_OK;
     }
-    nc_error_clear(err);
-    const nc_optimizer_ops *ops = find_plugin(
-        reg, p, "optimizer", NC_KIND_OPTIMIZER, s->optimizer_plugin, &info, err);
-    if (!ops)
-        return err->status ? err->status : NC_ERR_INTERNAL;
-    fprintf(out, "  optimizer: %s (%s)\n", info->desc->name, info->file);
-    json_set(jfile, "optimizer", plugin_json(info));
-    return NC_OK;
+    json_t *objs = json_array();
+    fprintf(out, "  objectives:");
+    for (int i = 0; i < s->n_objectives; i++) {
+        const char *name = nc_objective_name(s->objectives[i]);
+        fprintf(out, "%s %s", i ? "," : "", name);
+        json_array_append_new(objs, json_string(name));
+    }
+    fprintf(out, "\n  training: %d epochs, batch %d, seed %" PRIu64 "\n  output: %s\n",
+            s->training.epochs, s->training.batch_size, s->seed, s->output_dir);
+    json_set(jfile, "objectives", objs);
+    json_set(jfile, "output_dir", json_string(s->output_dir));
 }
 
+/* Exactly the checks `nascaps run` and `train` make before they start. */
 static int check_pipeline(const char *path, const nc_cli_options *opt,
                           FILE *out, json_t *jfile, nc_error *err)
 {
-    nc_pipeline *p = NULL;
-    nc_settings s;
-    nc_registry *reg = NULL;
-    memset(&s, 0, sizeof s);
     json_set(jfile, "type", json_string("pipeline"));
-
-    int rc = nc_pipeline_load(path, opt->sets, opt->n_sets, &p, err);
+    nc_session *se = NULL;
+    nc_session_facts facts;
+    int rc = nc_session_open(path, opt->sets, opt->n_sets, &se, err);
     if (rc == NC_OK)
-        rc = nc_pipeline_settings(p, &s, err);
-    if (rc == NC_OK && !(reg = nc_registry_new()))
-        rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; rc == NC_OK && i < s.n_plugin_path; i++) {
-        char where[NC_PATH_MAX + 64];
-        nc_section_where(nc_pipeline_section(p, ""), "plugin_path", where,
-                         sizeof where);
-        rc = nc_registry_add_dir(reg, s.plugin_path[i], where, err);
-    }
+        rc = nc_session_check(se, &facts, err);
     if (rc == NC_OK)
-        rc = check_dataset(reg, p, &s, out, jfile, err);
-    if (rc == NC_OK)
-        rc = check_accelerator(reg, p, &s, out, jfile, err);
-    if (rc == NC_OK)
-        rc = check_optimizer(reg, p, &s, out, jfile, err);
-    if (rc == NC_OK) {
-        json_t *objs = json_array();
-        fprintf(out, "  objectives:");
-        for (int i = 0; i < s.n_objectives; i++) {
-            const char *name = nc_objective_name(s.objectives[i]);
-            fprintf(out, "%s %s", i ? "," : "", name);
-            json_array_append_new(objs, json_string(name));
-        }
-        fprintf(out, "\n  training: %d epochs, batch %d, seed %" PRIu64
-                "\n  output: %s\n",
-                s.training.epochs, s.training.batch_size, s.seed, s.output_dir);
-        json_set(jfile, "objectives", objs);
-        json_set(jfile, "output_dir", json_string(s.output_dir));
-    }
-    nc_registry_free(reg);
-    nc_settings_free(&s);
-    nc_pipeline_free(p);
+        print_facts(se, &facts, out, jfile);
+    nc_session_free(se);
     return rc;
 }
 

@@ -20,20 +20,12 @@ struct nc_accelerator {
 
 /* nc_hw_kind_name() is defined in network.c. */
 
-/* The plugin's ops table, refused when it cannot serve as an accelerator. */
-static int accelerator_ops(const nc_plugin_info *info,
-                           const nc_accelerator_ops **out, nc_error *err)
+static int create_accelerator(const nc_plugin_ref *ref, void *ctx,
+                              nc_error *err)
 {
-    const nc_accelerator_ops *ops = nc_plugin_ops(info);
-    if (!ops || ops->size < NC_ACCELERATOR_OPS_MIN_SIZE || !ops->create ||
-        !ops->cost || !ops->destroy)
-        return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: accelerator '%s': incomplete ops table (needs "
-                            "size >= %zu and create, cost, destroy)",
-                            info->file, info->desc->name,
-                            (size_t)NC_ACCELERATOR_OPS_MIN_SIZE);
-    *out = ops;
-    return NC_OK;
+    nc_accelerator *acc = ctx;
+    acc->ops = ref->ops;
+    return acc->ops->create(ref->section, &acc->instance, err);
 }
 
 int nc_accelerator_open(nc_registry *reg, const nc_pipeline *p,
@@ -41,47 +33,19 @@ int nc_accelerator_open(nc_registry *reg, const nc_pipeline *p,
                         nc_error *err)
 {
     *out = NULL;
-    const nc_section *sec = nc_pipeline_section(p, "accelerator");
-    const char *what = override;
-    char where[NC_PATH_MAX + 64];
-    const char *where_p = NULL;
-    int rc;
-
-    if (override) {
-        where_p = "--accelerator";
-    } else {
-        if ((rc = nc_section_get_string(sec, "plugin", "capsacc", &what, err)))
-            return rc;
-        if (nc_section_has(sec, "plugin")) {
-            nc_section_where(sec, "plugin", where, sizeof where);
-            where_p = where;
-        }
-    }
-
-    const nc_plugin_info *info = NULL;
-    if ((rc = nc_registry_find(reg, NC_KIND_ACCELERATOR, what, where_p, &info, err)))
-        return rc;
-    const nc_accelerator_ops *ops = NULL;
-    if ((rc = accelerator_ops(info, &ops, err)))
-        return rc;
-    if ((rc = nc_pipeline_check_section(p, "accelerator", ops->settings, err)))
-        return rc;
-
     nc_accelerator *acc = calloc(1, sizeof *acc);
     if (!acc)
         return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
-    acc->plugin = *info;
-    acc->info = &acc->plugin;
-    acc->ops = ops;
-    nc_error_clear(err);
-    rc = ops->create(sec, &acc->instance, err);
+    nc_plugin_ref ref;
+    int rc = nc_plugin_open(reg, p, NC_KIND_ACCELERATOR, override,
+                            "--accelerator", NULL, create_accelerator, acc,
+                            &ref, err);
     if (rc) {
-        if (err && !err->msg[0])
-            nc_error_set(err, rc, "%s: accelerator '%s' refused its settings (no message)",
-                         info->file, info->desc->name);
         free(acc);
         return rc;
     }
+    acc->plugin = *ref.info;
+    acc->info = &acc->plugin;
     *out = acc;
     return NC_OK;
 }

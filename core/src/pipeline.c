@@ -1,5 +1,7 @@
-/* pipeline.c - pipeline files (libconfig), --set overrides, the core
- * settings table and their validation. */
+/* pipeline.c - pipeline files (libconfig), --set overrides, sections and
+ * the check of a section's names against its owners' tables. Which
+ * settings exist, their defaults and bounds belong to the modules that use
+ * them (docs/ARCHITECTURE.md, "Settings"); nothing here knows them. */
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -8,194 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nascaps/correlate.h"
-#include "nascaps/search.h"
 #include "pipeline_priv.h"
-
-/* ---- the core settings ------------------------------------------------- */
-
-/* How nc_pipeline_settings() reads and stores a core key. */
-typedef enum core_kind {
-    CK_SEED,        /* uint64_t, integer >= 0 */
-    CK_INT,         /* int */
-    CK_I64,         /* int64_t */
-    CK_REAL,        /* double, min <= v <= max */
-    CK_REAL_ABOVE,  /* double, min < v <= max */
-    CK_PLUGIN,      /* const char *: a plugin name or a path to a .so */
-    CK_CHOICE,      /* const char *: one of choices */
-    CK_NORMALIZE,   /* const char *: one of choices, NULL when unset */
-    CK_PATH_LIST,   /* plugin_path */
-    CK_OBJECTIVES,
-    CK_OUTPUT_DIR,
-    CK_SEARCH_SPACE, /* search_space.*: nc_space_from_section() (search.h) */
-    CK_CORRELATE    /* correlate.*: nc_correlate_cfg_read() (correlate.h) */
-} core_kind;
-
-typedef struct core_key {
-    nc_setting_spec spec;   /* full dotted name */
-    core_kind kind;
-    int64_t imin, imax;     /* integer kinds; INT64_MAX: no upper bound */
-    double rmin, rmax;      /* real kinds */
-    const char *sdef;       /* string kinds: the default */
-    const char *const *choices;
-    size_t off;             /* where in nc_settings */
-} core_key;
-
-static const char *const activations[] = {"relu", "none", NULL};
-static const char *const normalizations[] = {"none", "standard", NULL};
-
-#define OFF(field) offsetof(nc_settings, field)
-/* Each default is written once: as the value and, stringified, as the
- * text `nascaps help` and the docs show. */
-#define INT_KEY(NAME, KIND, DEF, MIN, MAX, FIELD, HELP)                     \
-    { {NAME, NC_SET_INT, #DEF, HELP}, KIND, MIN, MAX, 0, 0, NULL, NULL,     \
-      OFF(FIELD) }
-#define REAL_KEY(NAME, KIND, DEF, MIN, MAX, FIELD, HELP)                    \
-    { {NAME, NC_SET_REAL, #DEF, HELP}, KIND, 0, 0, MIN, MAX, NULL, NULL,    \
-      OFF(FIELD) }
-#define STR_KEY(NAME, KIND, DEF, CHOICES, FIELD, HELP)                      \
-    { {NAME, NC_SET_STRING, "\"" DEF "\"", HELP}, KIND, 0, 0, 0, 0, DEF,    \
-      CHOICES, OFF(FIELD) }
-#define SPECIAL_KEY(NAME, TYPE, KIND, DEFTEXT, HELP)                        \
-    { {NAME, TYPE, DEFTEXT, HELP}, KIND, 0, 0, 0, 0, NULL, NULL, 0 }
-
-static const core_key core_keys[] = {
-    INT_KEY("seed", CK_SEED, 1, 0, INT64_MAX, seed,
-            "one seed for every random choice of the run"),
-    SPECIAL_KEY("plugin_path", NC_SET_STRING_LIST, CK_PATH_LIST, "[]",
-                "extra plugin folders, searched first (relative to the "
-                "pipeline's folder)"),
-    STR_KEY("dataset.plugin", CK_PLUGIN, "idx", NULL, dataset.plugin,
-            "dataset plugin: idx, cifar10, svhn, synthetic or a path to a .so"),
-    INT_KEY("dataset.train_subset", CK_I64, 0, 0, INT64_MAX,
-            dataset.train_subset,
-            "train on this many images (a seeded subset); 0: all"),
-    INT_KEY("dataset.test_subset", CK_I64, 0, 0, INT64_MAX,
-            dataset.test_subset,
-            "test on this many images (a seeded subset); 0: all"),
-    INT_KEY("dataset.validation", CK_I64, 0, 0, INT64_MAX, dataset.validation,
-            "images held out of the training split to score the search; "
-            "0: score on the test split"),
-    { {"dataset.normalize", NC_SET_STRING, "per plugin",
-       "\"none\" (pixels in [0, 1]) or \"standard\" (per-channel mean 0, "
-       "deviation 1)"},
-      CK_NORMALIZE, 0, 0, 0, 0, NULL, normalizations, OFF(dataset.normalize) },
-    INT_KEY("training.epochs", CK_INT, 5, 1, INT64_MAX, training.epochs,
-            "epochs each candidate is trained in the search"),
-    INT_KEY("training.batch_size", CK_INT, 100, 1, INT64_MAX,
-            training.batch_size, "images per training step"),
-    REAL_KEY("training.learning_rate", CK_REAL_ABOVE, 0.001, 0, DBL_MAX,
-             training.learning_rate, "Adam's learning rate"),
-    REAL_KEY("training.lr_decay", CK_REAL_ABOVE, 0.9, 0, 1, training.lr_decay,
-             "learning rate factor applied after each epoch"),
-    INT_KEY("training.routings", CK_INT, 3, 1, 10, training.routings,
-            "dynamic-routing iterations"),
-    REAL_KEY("training.recon_weight", CK_REAL, 0.392, 0, DBL_MAX,
-             training.recon_weight,
-             "weight of the reconstruction loss; 0 drops the decoder"),
-    REAL_KEY("training.shift_fraction", CK_REAL, 0.1, 0, 0.5,
-             training.shift_fraction,
-             "random shift augmentation, as a fraction of the image size"),
-    STR_KEY("training.conv_activation", CK_CHOICE, "relu", activations,
-            training.conv_activation,
-            "\"relu\" after convolutions, or \"none\" (as the original "
-            "release)"),
-    INT_KEY("training.max_params", CK_I64, 20000000, 1, INT64_MAX,
-            training.max_params,
-            "candidates with more parameters are refused"),
-    INT_KEY("training.max_memory_mb", CK_I64, 8192, 1, INT64_MAX,
-            training.max_memory_mb,
-            "candidates whose training buffers would exceed this are refused "
-            "(estimated before allocating)"),
-    REAL_KEY("training.time_limit_s", CK_REAL, 0, 0, DBL_MAX,
-             training.time_limit_s,
-             "wall-clock limit per candidate, in seconds; 0: none"),
-    INT_KEY("training.threads", CK_INT, 0, 0, INT64_MAX, training.threads,
-            "threads used for training; 0: all cores"),
-    INT_KEY("final_training.epochs", CK_INT, 0, 0, INT64_MAX,
-            final_training.epochs,
-            "epochs to retrain the final Pareto front (stage 2); 0: skip"),
-    STR_KEY("accelerator.plugin", CK_PLUGIN, "capsacc", NULL,
-            accelerator_plugin,
-            "accelerator model: a plugin name or a path to a .so"),
-    STR_KEY("optimizer.plugin", CK_PLUGIN, "nsga2", NULL, optimizer_plugin,
-            "search strategy: nsga2, random or a path to a .so"),
-    SPECIAL_KEY("objectives", NC_SET_STRING_LIST, CK_OBJECTIVES,
-                "[\"accuracy_drop\", \"energy\", \"latency\", \"memory\"]",
-                "what the search minimises: distinct names from "
-                "accuracy_drop, energy, latency, memory, params, macs"),
-    REAL_KEY("search.time_limit_h", CK_REAL, 0, 0, DBL_MAX, search.time_limit_h,
-             "wall-clock limit of the whole run, in hours; 0: none"),
-    SPECIAL_KEY("output.dir", NC_SET_STRING, CK_OUTPUT_DIR,
-                "\"runs/<pipeline name>\"",
-                "output folder (results.db, pareto.csv, pareto.json, .chr "
-                "files)"),
-    SPECIAL_KEY("search_space.sabour", NC_SET_BOOL, CK_SEARCH_SPACE, "true",
-                "search Sabour-type networks (convs, capsule layers, class "
-                "capsules)"),
-    SPECIAL_KEY("search_space.deepcaps", NC_SET_BOOL, CK_SEARCH_SPACE, "true",
-                "search DeepCaps-type networks (convs, CapsCells, FlatCaps)"),
-    SPECIAL_KEY("search_space.resize", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[1, 2]", "allowed resize genes (1 native, 2 upscaled x2)"),
-    SPECIAL_KEY("search_space.conv_layers", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[3, 6]", "[min, max] leading conv layers drawn"),
-    SPECIAL_KEY("search_space.first_kernel", NC_SET_INT, CK_SEARCH_SPACE, "9",
-                "kernel size of the first conv (stride 1)"),
-    SPECIAL_KEY("search_space.kernels", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[3, 5, 9]", "kernel sizes of the other layers"),
-    SPECIAL_KEY("search_space.strides", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[1, 2]", "strides of the layers after the first"),
-    SPECIAL_KEY("search_space.channels_log2", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[2, 6]", "[min, max] of log2 of conv and capsule-layer "
-                "channels"),
-    SPECIAL_KEY("search_space.caps_layers", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[2, 6]", "[min, max] capsule layers of a Sabour-type network, "
-                "the class capsules included"),
-    SPECIAL_KEY("search_space.caps_growth", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[4, 20]", "[min, max] a capsule layer adds to its input "
-                "capsule dim"),
-    SPECIAL_KEY("search_space.max_caps", NC_SET_INT, CK_SEARCH_SPACE, "64",
-                "largest capsule dim of a Sabour capsule layer"),
-    SPECIAL_KEY("search_space.class_dim_log2", NC_SET_INT_LIST,
-                CK_SEARCH_SPACE, "[2, 6]",
-                "[min, max] of log2 of the class capsules' dim"),
-    SPECIAL_KEY("search_space.cells", NC_SET_INT_LIST, CK_SEARCH_SPACE,
-                "[4, 8]", "[min, max] type-2 genes of a DeepCaps-type network, "
-                "FlatCaps included"),
-    SPECIAL_KEY("search_space.cell_kernel", NC_SET_INT, CK_SEARCH_SPACE, "3",
-                "kernel size of the CapsCells"),
-    SPECIAL_KEY("search_space.cell_channels", NC_SET_INT, CK_SEARCH_SPACE,
-                "32", "capsule types (outch) of every CapsCell"),
-    SPECIAL_KEY("search_space.cell_caps_first", NC_SET_INT, CK_SEARCH_SPACE,
-                "4", "capsule dim of the first CapsCell"),
-    SPECIAL_KEY("search_space.cell_caps", NC_SET_INT, CK_SEARCH_SPACE, "8",
-                "capsule dim of the later CapsCells"),
-    SPECIAL_KEY("search_space.flat_caps", NC_SET_INT, CK_SEARCH_SPACE, "16",
-                "class capsule dim of FlatCaps"),
-    SPECIAL_KEY("correlate.samples", NC_SET_INT, CK_CORRELATE, "66",
-                "nascaps correlate: random genotypes drawn from the search "
-                "space"),
-    SPECIAL_KEY("correlate.epochs", NC_SET_INT, CK_CORRELATE, "10",
-                "nascaps correlate: epochs each is trained (full training)"),
-    SPECIAL_KEY("correlate.target_r", NC_SET_REAL, CK_CORRELATE, "0.95",
-                "nascaps correlate: Pearson r the recommended epoch count "
-                "reaches"),
-};
-#define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
-
-/* Sections whose other keys belong to the plugin named by `plugin`. */
-static const char *const plugin_sections[] = {"dataset", "accelerator",
-                                              "optimizer", NULL};
-
-size_t nc_pipeline_core_count(void)
-{
-    return N_CORE_KEYS;
-}
-
-const nc_setting_spec *nc_pipeline_core_at(size_t i)
-{
-    return i < N_CORE_KEYS ? &core_keys[i].spec : NULL;
-}
 
 static const char *const objective_names[NC_OBJ_COUNT] = {
     "accuracy_drop", "energy", "latency", "memory", "params", "macs"};
@@ -242,6 +57,15 @@ const char *nc_nearest_name(const char *word, const char *const *candidates,
         limit = 2;
     const char *best = NULL;
     size_t best_d = SIZE_MAX;
+    /* A word that starts a longer name ("mutation" of "mutation_rate")
+     * means that name, however far the edit distance. */
+    if (strlen(word) >= 3)
+        for (size_t i = 0; i < n; i++)
+            if (candidates[i] && strncmp(candidates[i], word, strlen(word)) == 0 &&
+                (!best || strlen(candidates[i]) < strlen(best)))
+                best = candidates[i];
+    if (best)
+        return best;
     for (size_t i = 0; i < n; i++) {
         if (!candidates[i] || strlen(candidates[i]) > NEAREST_MAX_LEN)
             continue;
@@ -736,6 +560,11 @@ const char *nc_pipeline_file(const nc_pipeline *p)
     return p ? p->file : NULL;
 }
 
+const char *nc_pipeline_dir(const nc_pipeline *p)
+{
+    return p ? p->dir : NULL;
+}
+
 const char *nc_pipeline_name(const nc_pipeline *p)
 {
     return p && p->name ? p->name : "defaults";
@@ -757,20 +586,6 @@ char *nc_pipeline_text(const nc_pipeline *p)
         return NULL;
     }
     return b.data;
-}
-
-/* Keeps s for the pipeline's lifetime (resolved values handed out as
- * borrowed strings). */
-static const char *keep_string(nc_pipeline *p, char *s)
-{
-    pthread_mutex_lock(&p->lock);
-    int failed = push_string(&p->strings, &p->n_strings, s);
-    pthread_mutex_unlock(&p->lock);
-    if (failed) {
-        free(s);
-        return NULL;
-    }
-    return s;
 }
 
 /* Stands for every absent section when there is no pipeline or no memory:
@@ -806,113 +621,7 @@ const nc_section *nc_pipeline_section(const nc_pipeline *cp, const char *path)
     return s ? s : &empty_section;
 }
 
-/* ---- validation -------------------------------------------------------- */
-
-static const char *leaf_of(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    return dot ? dot + 1 : name;
-}
-
-/* Non-zero when name (full, dotted) is in the core table. */
-static int is_core_key(const char *name)
-{
-    for (size_t i = 0; i < N_CORE_KEYS; i++)
-        if (strcmp(core_keys[i].spec.name, name) == 0)
-            return 1;
-    return 0;
-}
-
-/* Non-zero when group is the prefix of some core key ("training"). */
-static int is_core_group(const char *group)
-{
-    size_t n = strlen(group);
-    for (size_t i = 0; i < N_CORE_KEYS; i++)
-        if (strncmp(core_keys[i].spec.name, group, n) == 0 &&
-            core_keys[i].spec.name[n] == '.')
-            return 1;
-    return 0;
-}
-
-static int is_plugin_section(const char *name)
-{
-    for (int i = 0; plugin_sections[i]; i++)
-        if (strcmp(plugin_sections[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-/* A name a member of a group may have, cut at its first dot. */
-typedef char known_name[64];
-
-/* Names a member of group `prefix` ("" = the root) may have: core keys
- * and, at the root, core groups ("training" for "training.epochs"), then
- * the plugin's own. malloc'd; *n entries. */
-static known_name *known_names(const char *prefix, const nc_setting_spec *spec,
-                               size_t *n)
-{
-    size_t cap = N_CORE_KEYS, pl = strlen(prefix);
-    for (const nc_setting_spec *q = spec; q && q->name; q++)
-        cap++;
-    known_name *names = malloc(cap * sizeof *names);
-    if (!names)
-        return NULL;
-    *n = 0;
-    for (size_t i = 0; i < N_CORE_KEYS; i++) {
-        const char *full = core_keys[i].spec.name, *rest = full;
-        if (pl && (strncmp(full, prefix, pl) != 0 || full[pl] != '.'))
-            continue;
-        if (pl)
-            rest = full + pl + 1;
-        known_name cut;
-        snprintf(cut, sizeof cut, "%.*s", (int)strcspn(rest, "."), rest);
-        int seen = 0;
-        for (size_t j = 0; j < *n && !seen; j++)
-            seen = strcmp(names[j], cut) == 0;
-        if (!seen)
-            memcpy(names[(*n)++], cut, sizeof cut);
-    }
-    for (const nc_setting_spec *q = spec; q && q->name; q++)
-        snprintf(names[(*n)++], sizeof names[0], "%s", q->name);
-    return names;
-}
-
-static int unknown_error(const nc_pipeline *p, const config_setting_t *s,
-                         const char *prefix, const nc_setting_spec *spec,
-                         nc_error *err)
-{
-    char where[NC_PATH_MAX + 64], suggestion[300] = "";
-    const char *name = config_setting_name(s);
-    nc_pl_where(p, s, where, sizeof where);
-
-    size_t n = 0;
-    known_name *names = known_names(prefix, spec, &n);
-    const char **cands = malloc((n ? n : 1) * sizeof *cands);
-    if (!names || !cands) {
-        free(names);
-        free(cands);
-        return oom(err);
-    }
-    for (size_t i = 0; i < n; i++)
-        cands[i] = names[i];
-    const char *near = nc_nearest_name(name, cands, n);
-    if (near)
-        snprintf(suggestion, sizeof suggestion, " (did you mean '%s%s%s'?)",
-                 prefix, *prefix ? "." : "", near);
-    else {
-        /* A core key written in the wrong group: "epochs" at the root. */
-        for (size_t i = 0; i < N_CORE_KEYS; i++)
-            if (strcmp(leaf_of(core_keys[i].spec.name), name) == 0) {
-                snprintf(suggestion, sizeof suggestion,
-                         " (did you mean '%s'?)", core_keys[i].spec.name);
-                break;
-            }
-    }
-    free(names);
-    free(cands);
-    return nc_error_set(err, NC_ERR_INPUT, "%s: unknown setting '%s%s%s'%s",
-                        where, prefix, *prefix ? "." : "", name, suggestion);
-}
+/* ---- names of a section ----------------------------------------------- */
 
 static int expect_group(const nc_pipeline *p, const config_setting_t *g,
                         const char *path, nc_error *err)
@@ -923,37 +632,77 @@ static int expect_group(const nc_pipeline *p, const config_setting_t *g,
                              "expected a group");
 }
 
-static int check_unknown(const nc_pipeline *p, nc_error *err)
+/* The names a member of the section may have: the keys of every table,
+ * then the subsection names. malloc'd array of borrowed strings. */
+static const char **section_names(const nc_setting_spec *const *tables,
+                                  const char *const *groups, size_t *n)
 {
-    const config_setting_t *root = config_root_setting(&p->cfg);
-    for (int i = 0; i < config_setting_length(root); i++) {
-        const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
-        const char *name = config_setting_name(m);
-        if (is_core_key(name))
-            continue;
-        if (!is_core_group(name))
-            return unknown_error(p, m, "", NULL, err);
-        if (expect_group(p, m, name, err))
-            return err->status;
-        if (is_plugin_section(name))
-            continue;   /* the plugin's keys: nc_pipeline_check_section() */
-        for (int j = 0; j < config_setting_length(m); j++) {
-            const config_setting_t *c = config_setting_get_elem(m, (unsigned)j);
-            char full[256];
-            snprintf(full, sizeof full, "%s.%s", name, config_setting_name(c));
-            if (!is_core_key(full))
-                return unknown_error(p, c, name, NULL, err);
+    size_t cap = 1;
+    for (size_t t = 0; tables && tables[t]; t++)
+        for (const nc_setting_spec *q = tables[t]; q->name; q++)
+            cap++;
+    for (size_t g = 0; groups && groups[g]; g++)
+        cap++;
+    const char **names = malloc(cap * sizeof *names);
+    if (!names)
+        return NULL;
+    *n = 0;
+    for (size_t t = 0; tables && tables[t]; t++)
+        for (const nc_setting_spec *q = tables[t]; q->name; q++) {
+            int seen = 0;
+            for (size_t j = 0; j < *n && !seen; j++)
+                seen = strcmp(names[j], q->name) == 0;
+            if (!seen)
+                names[(*n)++] = q->name;
         }
-    }
-    return NC_OK;
+    for (size_t g = 0; groups && groups[g]; g++)
+        names[(*n)++] = groups[g];
+    return names;
 }
 
-int nc_pipeline_check_section(const nc_pipeline *p, const char *path,
-                              const nc_setting_spec *plugin_spec,
-                              nc_error *err)
+static int unknown_error(const nc_pipeline *p, const config_setting_t *s,
+                         const char *path, const nc_setting_spec *const *tables,
+                         const char *const *groups, nc_error *err)
 {
-    const config_setting_t *g = p && path && *path
-                                    ? config_lookup(&p->cfg, path) : NULL;
+    char where[NC_PATH_MAX + 64], hint[1024] = "";
+    const char *name = config_setting_name(s);
+    const char *dot = *path ? "." : "";
+    nc_pl_where(p, s, where, sizeof where);
+
+    size_t n = 0;
+    const char **names = section_names(tables, groups, &n);
+    if (!names)
+        return oom(err);
+    const char *near = nc_nearest_name(name, names, n);
+    if (near)
+        snprintf(hint, sizeof hint, " (did you mean '%s%s%s'?)", path, dot,
+                 near);
+    else if (n == 0)
+        snprintf(hint, sizeof hint, " (the %s section takes no settings)",
+                 *path ? path : "top");
+    else {
+        nc_pl_buf b = {0};
+        nc_pl_buf_add(&b, " (%s%s%s takes: ", *path ? "section '" : "",
+                      *path ? path : "the top level", *path ? "'" : "");
+        for (size_t i = 0; i < n; i++)
+            nc_pl_buf_add(&b, "%s%s", i ? ", " : "", names[i]);
+        nc_pl_buf_add(&b, ")");
+        snprintf(hint, sizeof hint, "%s", b.data && !b.failed ? b.data : "");
+        free(b.data);
+    }
+    free(names);
+    return nc_error_set(err, NC_ERR_INPUT, "%s: unknown setting '%s%s%s'%s",
+                        where, path, dot, name, hint);
+}
+
+int nc_pipeline_check_keys(const nc_pipeline *p, const char *path,
+                           const nc_setting_spec *const *tables,
+                           const char *const *groups, nc_error *err)
+{
+    if (!p)
+        return NC_OK;
+    const config_setting_t *g = path && *path ? config_lookup(&p->cfg, path)
+                                              : config_root_setting(&p->cfg);
     if (!g)
         return NC_OK;
     if (expect_group(p, g, path, err))
@@ -961,228 +710,59 @@ int nc_pipeline_check_section(const nc_pipeline *p, const char *path,
     for (int i = 0; i < config_setting_length(g); i++) {
         const config_setting_t *c = config_setting_get_elem(g, (unsigned)i);
         const char *name = config_setting_name(c);
-        char full[256];
-        snprintf(full, sizeof full, "%s.%s", path, name);
-        int known = is_core_key(full);
-        for (const nc_setting_spec *q = plugin_spec; !known && q && q->name; q++)
-            known = strcmp(q->name, name) == 0;
+        int known = 0;
+        for (size_t t = 0; !known && tables && tables[t]; t++)
+            known = nc_setting_find(tables[t], name) != NULL;
+        for (size_t k = 0; !known && groups && groups[k]; k++)
+            if (strcmp(groups[k], name) == 0) {
+                char full[256];
+                snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "",
+                         name);
+                if (expect_group(p, c, full, err))
+                    return err->status;
+                known = 1;
+            }
         if (!known)
-            return unknown_error(p, c, path, plugin_spec, err);
+            return unknown_error(p, c, path, tables, groups, err);
     }
     return NC_OK;
 }
 
-static int read_objectives(const nc_section *root, nc_settings *out,
-                           nc_error *err)
+int nc_pipeline_has_section(const nc_pipeline *p, const char *path)
 {
-    static const int defaults[] = {NC_OBJ_ACCURACY_DROP, NC_OBJ_ENERGY,
-                                   NC_OBJ_LATENCY, NC_OBJ_MEMORY};
-    const config_setting_t *s = nc_pl_lookup(root, "objectives");
-    if (!s) {
-        out->n_objectives = 4;
-        memcpy(out->objectives, defaults, sizeof defaults);
-        return NC_OK;
-    }
-    int type = config_setting_type(s);
-    int n = type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST
-                ? config_setting_length(s) : -1;
-    int ok = n >= 1 && n <= NC_OBJ_COUNT;
-    const char *misspelt = NULL;
-    for (int i = 0; ok && i < n; i++) {
-        const char *v = config_setting_get_string_elem(s, i);
-        int found = -1;
-        for (int o = 0; v && o < NC_OBJ_COUNT; o++)
-            if (strcmp(v, objective_names[o]) == 0)
-                found = o;
-        for (int j = 0; found >= 0 && j < i; j++)
-            if (out->objectives[j] == found)
-                found = -1;
-        if (found < 0) {
-            ok = 0;
-            if (v)
-                misspelt = nc_nearest_name(v, objective_names, NC_OBJ_COUNT);
-            if (misspelt && strcmp(misspelt, v) == 0)
-                misspelt = NULL;   /* a duplicate, not a typo */
-        } else
-            out->objectives[i] = found;
-    }
-    if (ok) {
-        out->n_objectives = n;
-        return NC_OK;
-    }
-    nc_pl_value_error(root, "objectives", s, err,
-                      "expected a non-empty list of distinct names from "
-                      "\"accuracy_drop\", \"energy\", \"latency\", \"memory\", "
-                      "\"params\", \"macs\"");
-    if (misspelt) {
-        size_t len = strlen(err->msg);
-        snprintf(err->msg + len, sizeof err->msg - len,
-                 " (did you mean \"%s\"?)", misspelt);
-    }
-    return NC_ERR_INPUT;
+    const config_setting_t *g = p && path && *path
+                                    ? config_lookup(&p->cfg, path) : NULL;
+    return g != NULL;
 }
 
-static int read_plugin_path(const nc_pipeline *p, const nc_section *root,
-                            nc_settings *out, nc_error *err)
+size_t nc_pipeline_members(const nc_pipeline *p, const char *path,
+                           const char **names, size_t cap)
 {
-    const char **list = NULL;
+    const config_setting_t *g = !p ? NULL : path && *path ? config_lookup(&p->cfg, path)
+                                                          : config_root_setting(&p->cfg);
+    if (!g || !config_setting_is_group(g))
+        return 0;
+    size_t n = (size_t)config_setting_length(g);
+    for (size_t i = 0; i < n && i < cap; i++)
+        names[i] = config_setting_name(config_setting_get_elem(g, (unsigned)i));
+    return n;
+}
+
+size_t nc_pipeline_subsections(const nc_pipeline *p, const char *path,
+                               const char **names, size_t cap)
+{
+    const config_setting_t *g = p && path && *path
+                                    ? config_lookup(&p->cfg, path) : NULL;
+    if (!g || !config_setting_is_group(g))
+        return 0;
     size_t n = 0;
-    if (nc_section_get_string_list(root, "plugin_path", &list, &n, err))
-        return err->status;
-    if (n == 0)
-        return NC_OK;
-    char dirbuf[NC_PATH_MAX];
-    const char *dir = nc_pl_base_dir(p, nc_pl_lookup(root, "plugin_path"),
-                                     dirbuf, sizeof dirbuf);
-    out->plugin_path = calloc(n, sizeof *out->plugin_path);
-    if (!out->plugin_path) {
-        free(list);
-        return oom(err);
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *c = config_setting_get_elem(g, (unsigned)i);
+        if (!config_setting_is_group(c))
+            continue;
+        if (n < cap)
+            names[n] = config_setting_name(c);
+        n++;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!(out->plugin_path[i] = nc_pl_join(dir, list[i]))) {
-            free(list);
-            return oom(err);
-        }
-        out->n_plugin_path = i + 1;
-    }
-    free(list);
-    return NC_OK;
-}
-
-/* A plugin is a name or a path; a relative path means next to the file
- * that names it. */
-static int read_plugin(const nc_pipeline *p, const nc_section *root,
-                       const core_key *k, const char **out, nc_error *err)
-{
-    const char *v;
-    if (nc_section_get_string(root, k->spec.name, k->sdef, &v, err))
-        return err->status;
-    size_t n = strlen(v);
-    if (n == 0)
-        return nc_pl_value_error(root, k->spec.name,
-                                 nc_pl_lookup(root, k->spec.name), err,
-                                 "expected a plugin name or a path to a .so");
-    if (!strchr(v, '/') && !(n > 3 && strcmp(v + n - 3, ".so") == 0)) {
-        *out = v;
-        return NC_OK;
-    }
-    char *path;
-    if (nc_section_get_path(root, k->spec.name, NULL, &path, err))
-        return err->status;
-    if (!(*out = keep_string((nc_pipeline *)p, path)))
-        return oom(err);
-    return NC_OK;
-}
-
-static int read_core_key(const nc_pipeline *p, const nc_section *root,
-                         const core_key *k, nc_settings *out, nc_error *err)
-{
-    char *field = (char *)out + k->off;
-    const char *name = k->spec.name;
-    int64_t iv;
-    double rv;
-    int idx;
-    char *path;
-
-    switch (k->kind) {
-    case CK_SEED:
-    case CK_INT:
-    case CK_I64:
-        if (nc_section_get_int(root, name, strtoll(k->spec.default_text, NULL, 10),
-                               k->imin, k->imax, &iv, err))
-            return err->status;
-        if (k->kind == CK_SEED)
-            *(uint64_t *)(void *)field = (uint64_t)iv;
-        else if (k->kind == CK_I64)
-            *(int64_t *)(void *)field = iv;
-        else if (iv > INT_MAX) {
-            char range[128];
-            nc_pl_int_range(k->imin, INT_MAX, range, sizeof range);
-            return nc_pl_value_error(root, name, nc_pl_lookup(root, name), err,
-                                     "expected %s", range);
-        } else
-            *(int *)(void *)field = (int)iv;
-        return NC_OK;
-    case CK_REAL:
-    case CK_REAL_ABOVE:
-        if ((k->kind == CK_REAL ? nc_section_get_real : nc_section_get_real_above)(
-                root, name, strtod(k->spec.default_text, NULL), k->rmin,
-                k->rmax, &rv, err))
-            return err->status;
-        *(double *)(void *)field = rv;
-        return NC_OK;
-    case CK_PLUGIN:
-        return read_plugin(p, root, k, (const char **)(void *)field, err);
-    case CK_CHOICE:
-    case CK_NORMALIZE:
-        if (k->kind == CK_NORMALIZE && !nc_section_has(root, name)) {
-            *(const char **)(void *)field = NULL;
-            return NC_OK;
-        }
-        if (nc_section_get_choice(root, name, k->sdef ? k->sdef : k->choices[0],
-                                  k->choices, &idx, err))
-            return err->status;
-        *(const char **)(void *)field = k->choices[idx];
-        return NC_OK;
-    case CK_PATH_LIST:
-        return read_plugin_path(p, root, out, err);
-    case CK_OBJECTIVES:
-        return read_objectives(root, out, err);
-    case CK_SEARCH_SPACE: {
-        /* Each key checks the whole group (cheap), without a dataset: the
-         * run reads it again with the dataset's shape. */
-        static const nc_data_shape unknown = {0, 0, 0};
-        nc_search_space space;
-        return nc_space_from_section(nc_pipeline_section(p, "search_space"),
-                                     &unknown, &space, err);
-    }
-    case CK_CORRELATE: {
-        nc_correlate_cfg cfg;
-        return nc_correlate_cfg_read(p, &cfg, err);
-    }
-    case CK_OUTPUT_DIR: {
-        char def[NC_PATH_MAX];
-        snprintf(def, sizeof def, "runs/%s", nc_pipeline_name(p));
-        if (nc_section_get_path(root, name, def, &path, err))
-            return err->status;
-        size_t n = strlen(path);
-        if (n < sizeof out->output_dir)
-            memcpy(out->output_dir, path, n + 1);
-        free(path);
-        if (n >= sizeof out->output_dir)
-            return nc_pl_value_error(root, name, nc_pl_lookup(root, name), err,
-                                     "expected a path shorter than %d bytes",
-                                     NC_PATH_MAX);
-        return NC_OK;
-    }
-    }
-    return nc_error_set(err, NC_ERR_INTERNAL, "setting '%s': unknown kind",
-                        name);
-}
-
-int nc_pipeline_settings(const nc_pipeline *p, nc_settings *out,
-                         nc_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (check_unknown(p, err))
-        return err->status;
-    const nc_section *root = nc_pipeline_section(p, "");
-    for (size_t i = 0; i < N_CORE_KEYS; i++)
-        if (read_core_key(p, root, &core_keys[i], out, err)) {
-            nc_settings_free(out);
-            return err->status;
-        }
-    return NC_OK;
-}
-
-void nc_settings_free(nc_settings *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->n_plugin_path; i++)
-        free(s->plugin_path[i]);
-    free(s->plugin_path);
-    s->plugin_path = NULL;
-    s->n_plugin_path = 0;
+    return n;
 }

@@ -115,6 +115,7 @@ void nc_registry_free(nc_registry *reg)
     free(reg->dirs);
     for (size_t i = 0; i < reg->n_plugins; i++) {
         free((char *)reg->plugins[i]->info.file);
+        free((void *)reg->plugins[i]->info.settings);
         free(reg->plugins[i]);
     }
     free(reg->plugins);
@@ -232,6 +233,93 @@ static const plugin_rec *find_active(const nc_registry *reg, int kind,
     return NULL;
 }
 
+/* A settings table longer than this is taken as unterminated. */
+#define MAX_SETTINGS_PER_PLUGIN 256
+
+/* The layout of a settings entry in ABI 1.0-1.2 (settings.h). */
+typedef struct spec_1_0 {
+    const char *name;
+    nc_setting_type type;
+    const char *default_text;
+    const char *help;
+} spec_1_0;
+
+/* The plugin's own table, where its kind keeps it (NULL: none). */
+static const void *raw_settings(const nc_plugin_desc *d, uint32_t ops_size)
+{
+    switch (d->kind) {
+    case NC_KIND_ACCELERATOR:
+        return ((const nc_accelerator_ops *)d->ops)->settings;
+    case NC_KIND_DATASET:
+        return ((const nc_dataset_ops *)d->ops)->settings;
+    case NC_KIND_OPTIMIZER:
+        return ((const nc_optimizer_ops *)d->ops)->settings;
+    case NC_KIND_LAYER:
+        if (d->abi_minor < 3 ||
+            ops_size < offsetof(nc_layer_ops, settings) + sizeof(void *))
+            return NULL;
+        return ((const nc_layer_ops *)d->ops)->settings;
+    }
+    return NULL;
+}
+
+/* Copies the plugin's settings table into the current layout, checking
+ * each entry (a plugin is code we run, but a wrong table must be one line,
+ * not a crash later). NULL with *why set when refused. */
+static nc_setting_spec *copy_settings(const nc_plugin_desc *d,
+                                      uint32_t ops_size, char *why,
+                                      size_t why_size)
+{
+    const void *raw = raw_settings(d, ops_size);
+    int old = d->abi_minor < 3;
+    size_t n = 0;
+    for (; raw; n++) {
+        if (n == MAX_SETTINGS_PER_PLUGIN) {
+            snprintf(why, why_size, "settings table has no end within %d "
+                     "entries", MAX_SETTINGS_PER_PLUGIN);
+            return NULL;
+        }
+        const char *name = old ? ((const spec_1_0 *)raw)[n].name
+                               : ((const nc_setting_spec *)raw)[n].name;
+        if (!name)
+            break;
+    }
+    nc_setting_spec *t = calloc(n + 1, sizeof *t);
+    if (!t) {
+        snprintf(why, why_size, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (old) {
+            const spec_1_0 *o = &((const spec_1_0 *)raw)[i];
+            t[i].name = o->name;
+            t[i].type = o->type;
+            t[i].default_text = o->default_text;
+            t[i].help = o->help;
+        } else
+            t[i] = ((const nc_setting_spec *)raw)[i];
+        size_t len = strlen(t[i].name);
+        int ok = len >= 1 && len <= 64 && strspn(t[i].name,
+                 "abcdefghijklmnopqrstuvwxyz0123456789_.") == len;
+        if (!ok || t[i].type < NC_SET_INT || t[i].type > NC_SET_REAL_LIST) {
+            snprintf(why, why_size, "settings table entry %zu ('%.64s') %s",
+                     i + 1, t[i].name,
+                     ok ? "has an unknown type" : "is not a valid name");
+            free(t);
+            return NULL;
+        }
+        size_t nc = 0;
+        for (const char *const *c = t[i].choices; c && *c; c++)
+            if (++nc > MAX_SETTINGS_PER_PLUGIN) {
+                snprintf(why, why_size, "setting '%s': choices have no end",
+                         t[i].name);
+                free(t);
+                return NULL;
+            }
+    }
+    return t;
+}
+
 /* Checks one descriptor; on acceptance appends it to the plugin list.
  * Returns 1 when accepted. */
 static int accept_descriptor(nc_registry *reg, int file_idx,
@@ -275,6 +363,14 @@ static int accept_descriptor(nc_registry *reg, int file_idx,
         return 0;
     }
 
+    char why[200];
+    nc_setting_spec *settings = copy_settings(d, ops_size, why, sizeof why);
+    if (!settings) {
+        refuse(reg, d->name, d->kind, "%s: plugin '%s' (%s): %s", path,
+               d->name, kname, why);
+        return 0;
+    }
+
     /* same kind+name: an error within one folder (or among explicit
      * files), shadowing across folders */
     int shadowed = 0;
@@ -294,6 +390,7 @@ static int accept_descriptor(nc_registry *reg, int file_idx,
                        "same %s: remove one of the two files",
                        path, kname, d->name, other->path,
                        f->dir < 0 ? "set of explicitly named files" : "folder");
+            free(settings);
             return 0;
         }
         if (!p->info.shadowed)
@@ -306,9 +403,11 @@ static int accept_descriptor(nc_registry *reg, int file_idx,
     plugin_rec **slot = rec ? push(&reg->plugins, &reg->n_plugins, sizeof *slot) : NULL;
     if (!slot) {
         free(rec);
+        free(settings);
         return 0;
     }
     *slot = rec;
+    rec->info.settings = settings;
     rec->file = file_idx;
     rec->info.desc = d;
     rec->info.file = xstrdup(path);

@@ -486,3 +486,24 @@ int nc_section_get_string_list(const nc_section *sec, const char *key,
     *count = (size_t)n;
     return NC_OK;
 }
+
+int nc_section_value_error(const nc_section *sec, const char *key,
+                           nc_error *err, const char *fmt, ...)
+{
+    char value[512], suffix[520] = "";
+    const config_setting_t *s = nc_pl_lookup(sec, key);
+    if (s) {
+        nc_pl_format_value(s, value, sizeof value);
+        snprintf(suffix, sizeof suffix, ", got %s", value);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = section_verror(sec, key, err, suffix, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const struct nc_pipeline *nc_section_pipeline(const nc_section *sec)
+{
+    return sec ? sec->p : NULL;
+}

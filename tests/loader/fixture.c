@@ -47,8 +47,8 @@ static void destroy(void *instance)
 }
 
 static const nc_setting_spec settings[] = {
-    {"speed", NC_SET_INT, "1", "a setting for tests"},
-    {NULL, 0, NULL, NULL},
+    NC_SETTING_INT("speed", 1, 0, 100, "a setting for tests"),
+    NC_SETTING_END,
 };
 
 /* describe (optional) stays NULL: the host must not call it */

@@ -10,9 +10,9 @@
 #include <nascaps/optimizer.h>
 
 static const nc_setting_spec ds_settings[] = {
-    {"classes", NC_SET_INT, "3", "number of classes"},
-    {"refuse", NC_SET_BOOL, "false", "fail to open"},
-    {NULL, 0, NULL, NULL},
+    NC_SETTING_INT_MIN("classes", 3, 1, "number of classes"),
+    NC_SETTING_BOOL("refuse", false, "fail to open"),
+    NC_SETTING_END,
 };
 
 static int ds_open(const nc_section *sec, void **handle, nc_dataset_info *info,
@@ -60,8 +60,8 @@ static const nc_dataset_ops ds_ops = {sizeof ds_ops, ds_settings, ds_open,
                                       ds_read, ds_close};
 
 static const nc_setting_spec acc_settings[] = {
-    {"rows", NC_SET_INT, "16", "rows"},
-    {NULL, 0, NULL, NULL},
+    NC_SETTING_INT_MIN("rows", 16, 1, "rows"),
+    NC_SETTING_END,
 };
 
 typedef struct fake_acc {
@@ -103,8 +103,8 @@ static const nc_accelerator_ops acc_ops = {sizeof acc_ops, acc_settings,
                                            acc_describe};
 
 static const nc_setting_spec opt_settings[] = {
-    {"population", NC_SET_INT, "10", "population"},
-    {NULL, 0, NULL, NULL},
+    NC_SETTING_INT_MIN("population", 10, 1, "population"),
+    NC_SETTING_END,
 };
 
 /* an ABI 1.0 optimizer table: settings only, no search entries */

@@ -34,6 +34,8 @@ typedef struct nc_correlate_cfg {
 
 /* Reads and checks the correlate.* settings of p (absent: defaults);
  * messages in the settings form naming the file and line. */
+/* The correlate section's table (docs/CONFIG.md). */
+extern const nc_setting_spec nc_correlate_settings[];
 int nc_correlate_cfg_read(const nc_pipeline *p, nc_correlate_cfg *cfg, nc_error *err);
 
 typedef struct nc_correlate_progress {

@@ -74,10 +74,17 @@ typedef struct nc_data_options {
     uint64_t seed;           /* drives the subsets and the split */
 } nc_data_options;
 
-/* Opens the dataset of a pipeline: finds dataset.plugin (default "idx")
- * in the registry, refuses unknown keys of the dataset section
- * (nc_pipeline_check_section), opens the plugin and reads the core keys
- * train_subset, test_subset, validation, normalize and the root `seed`.
+/* The core's keys of the dataset section (besides `plugin`, see
+ * nc_plugin_open): train_subset, test_subset, validation, normalize. */
+extern const nc_setting_spec nc_data_settings[];
+
+/* Reads those keys and the run seed into opt (the one reader of them). */
+int nc_data_options_read(const nc_pipeline *p, nc_data_options *opt,
+                         nc_error *err);
+
+/* Opens the dataset of a pipeline through nc_plugin_open (dataset.plugin,
+ * default "idx"; unknown keys of the section refused) with the options of
+ * nc_data_options_read.
  * Errors are one line; setting errors name the setting and where it was
  * set. */
 int nc_data_open(nc_registry *reg, const nc_pipeline *p, nc_data **out,

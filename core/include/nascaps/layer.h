@@ -35,7 +35,12 @@ typedef struct nc_layer_info {
 typedef struct nc_layer_train_cfg {
     int max_batch;          /* largest n passed to forward/backward */
     int routings;           /* dynamic-routing iterations */
-    int conv_relu;          /* 1: conv layers apply ReLU after batch norm (default), 0: none */
+    int conv_relu;          /* deprecated since ABI 1.3 (always 1): conv reads
+                               layers.conv.activation from `settings` */
+    /* ABI 1.3: the plugin's section `layers.NAME` (its own settings, read
+     * with the nc_setting_* getters and the plugin's table). Never NULL
+     * from a 1.3 host; an absent section reads as all defaults. */
+    const nc_section *settings;
 } nc_layer_train_cfg;
 
 /* ABI 1.1: one tensor of a layer (see nc_layer_ops.tensors). */
@@ -94,6 +99,11 @@ typedef struct nc_layer_ops {
      * there are in all. Pointers stay valid until destroy. */
     int (*tensors)(void *layer, nc_tensor_ref *list, int cap);
     void (*destroy)(void *layer);
+
+    /* ABI 1.3: the settings of the plugin's section `layers.NAME` (NULL:
+     * none). The core refuses other names there and lists these in
+     * `nascaps plugins --settings NAME`. */
+    const nc_setting_spec *settings;
 } nc_layer_ops;
 
 #define NC_LAYER_OPS_MIN_SIZE \

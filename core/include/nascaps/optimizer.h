@@ -12,7 +12,9 @@
 #ifndef NASCAPS_OPTIMIZER_H
 #define NASCAPS_OPTIMIZER_H
 
+#include "pipeline.h"
 #include "plugin.h"
+#include "registry.h"
 #include "search.h"
 
 #ifdef __cplusplus
@@ -66,6 +68,12 @@ typedef struct nc_optimizer_ops {
     int (*population)(void *opt, nc_candidate *out, int *rank,
                       double *crowding, int cap);
     void (*destroy)(void *opt);
+
+    /* ABI 1.3 (optional): the tells (completed generations, in the sense of
+     * generation()) the search will make in all with its settings, or -1
+     * when it cannot say. The run loop's ETA uses it; without it (a 1.2
+     * plugin) the run shows no ETA. */
+    int64_t (*planned_tells)(void *opt);
 } nc_optimizer_ops;
 
 #define NC_OPTIMIZER_OPS_MIN_SIZE \
@@ -74,6 +82,17 @@ typedef struct nc_optimizer_ops {
     (offsetof(nc_optimizer_ops, destroy) + sizeof(void (*)(void *)))
 
 /* Non-zero when ops can run a search (ABI 1.2 entries present). */
+/* The planned tells of a created optimizer, -1 when its plugin (ABI < 1.3
+ * or without the entry) cannot say. */
+static inline int64_t nc_optimizer_planned_tells(const nc_optimizer_ops *ops,
+                                                 void *opt)
+{
+    if (ops->size < offsetof(nc_optimizer_ops, planned_tells) +
+                        sizeof ops->planned_tells || !ops->planned_tells)
+        return -1;
+    return ops->planned_tells(opt);
+}
+
 static inline int nc_optimizer_can_search(const nc_optimizer_ops *ops)
 {
     return ops->size >= NC_OPTIMIZER_OPS_SEARCH_SIZE && ops->create &&
@@ -142,6 +161,15 @@ void nc_optimizer_state_free(nc_optimizer_state *st);
 
 /* The points of n candidates (obj points into each candidate). */
 void nc_candidate_points(const nc_candidate *cands, int n, nc_point *pts);
+
+/* ---- for the host ------------------------------------------------------ */
+
+/* Opens the optimizer section's plugin through nc_plugin_open and creates
+ * it with env (borrowed until destroy): a plugin without the ABI 1.2
+ * search entries is refused naming it. *info may be NULL. */
+int nc_optimizer_open(nc_registry *reg, const nc_pipeline *p, nc_optimizer_env *env,
+                      const nc_optimizer_ops **ops, void **h,
+                      const nc_plugin_info **info, nc_error *err);
 
 #ifdef __cplusplus
 }

@@ -57,8 +57,23 @@ const char *nc_objective_name(int obj);
 
 #define NC_PATH_MAX 4096
 
-/* The core's settings, validated (docs/CONFIG.md has each one). String
- * pointers are borrowed from the pipeline. */
+/* ---- The core's own settings (core_settings.c) ------------------------ */
+
+/* Tables of the top level (seed, plugin_path, objectives) and of the
+ * output section (dir). */
+extern const nc_setting_spec nc_core_settings[];
+extern const nc_setting_spec nc_output_settings[];
+
+/* The run seed (`seed`). */
+int nc_core_seed(const nc_pipeline *p, uint64_t *seed, nc_error *err);
+
+/* The settings a run needs, gathered from their owners by
+ * nc_pipeline_settings() (nascaps/session.h): the top-level keys and
+ * output.dir (core_settings.c), dataset.* (data.h), training.* (train.h),
+ * final_training and search (run.h), the plugin names (nc_plugin_open).
+ * This struct only carries values: each owner's table holds the names,
+ * defaults and bounds (docs/CONFIG.md). String pointers are borrowed from
+ * the pipeline. */
 typedef struct nc_settings {
     uint64_t seed;
     size_t n_plugin_path;
@@ -75,7 +90,6 @@ typedef struct nc_settings {
         double learning_rate, lr_decay;
         int routings;
         double recon_weight, shift_fraction;
-        const char *conv_activation;   /* "relu" or "none" */
         int64_t max_params, max_memory_mb;
         double time_limit_s;
         int threads;
@@ -96,27 +110,48 @@ typedef struct nc_settings {
     } search;
 
     char output_dir[NC_PATH_MAX];     /* "runs/<pipeline name>" by default */
+
+    /* The pipeline these were read from (borrowed; NULL: defaults): layer
+     * plugins read their sections `layers.NAME` from it. */
+    const nc_pipeline *pipeline;
 } nc_settings;
 
-/* Validates every core setting and refuses unknown names in the core's own
- * groups (with the nearest known name suggested). Plugin sections
- * (dataset, accelerator, optimizer) are checked only for their core keys
- * here; see nc_pipeline_check_section(). */
-int nc_pipeline_settings(const nc_pipeline *p, nc_settings *out,
-                         nc_error *err);
+/* Reads the core's own settings (seed, plugin_path resolved against the
+ * pipeline's folder, objectives, output.dir) into s and checks the names
+ * of the output section; the rest of s is left as it is. On failure call
+ * nc_settings_free. */
+int nc_core_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err);
 void nc_settings_free(nc_settings *s);   /* frees plugin_path */
 
-/* Refuses any key of section `path` that is neither a core key of that
- * section nor in the plugin's spec (NULL-terminated), suggesting the
- * nearest known name. */
-int nc_pipeline_check_section(const nc_pipeline *p, const char *path,
-                              const nc_setting_spec *plugin_spec,
-                              nc_error *err);
+/* Refuses any member of section `path` ("" = the top level) that is
+ * neither a key of one of `tables` (a NULL-terminated array of settings
+ * tables) nor one of `groups` (NULL-terminated names of subsections, each
+ * required to be a group). The message suggests the nearest name of the
+ * SAME section, or lists the section's names when none is near:
+ *   FILE:LINE: unknown setting 'optimizer.mutation_rat' (did you mean
+ *   'optimizer.mutation_rate'?)
+ * An absent section passes. Used by each section's owner; the session
+ * (nascaps/session.h) knows the owners. */
+int nc_pipeline_check_keys(const nc_pipeline *p, const char *path,
+                           const nc_setting_spec *const *tables,
+                           const char *const *groups, nc_error *err);
 
-/* The core's own settings (the table docs/CONFIG.md documents): full
- * dotted names, types, defaults as libconfig text, one-line help. */
-size_t nc_pipeline_core_count(void);
-const nc_setting_spec *nc_pipeline_core_at(size_t i);   /* NULL past the end */
+/* Non-zero when the pipeline sets section `path`. */
+int nc_pipeline_has_section(const nc_pipeline *p, const char *path);
+
+/* Names of the groups inside section `path` (borrowed from p), at most cap
+ * written; returns how many there are. */
+size_t nc_pipeline_subsections(const nc_pipeline *p, const char *path,
+                               const char **names, size_t cap);
+
+/* Names of every member of section path ("" = top level), at most cap
+ * written; returns how many there are. */
+size_t nc_pipeline_members(const nc_pipeline *p, const char *path,
+                           const char **names, size_t cap);
+
+/* The folder relative paths of the pipeline resolve against (the pipeline
+ * file's folder; NULL: the current directory). */
+const char *nc_pipeline_dir(const nc_pipeline *p);
 
 /* Nearest of candidates to word by edit distance (NULL when nothing is
  * close enough to suggest). */

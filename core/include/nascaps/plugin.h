@@ -18,7 +18,9 @@
  *
  * ABI history: 1.0 the four kinds with costing and data entries;
  * 1.1 layer training entries (layer.h); 1.2 optimizer search entries
- * (optimizer.h). */
+ * (optimizer.h); 1.3 setting tables with bounds, choices and aliases
+ * (settings.h), layer settings (layer.h) and the optimizer's planned
+ * tells (optimizer.h). */
 #ifndef NASCAPS_PLUGIN_H
 #define NASCAPS_PLUGIN_H
 
@@ -33,7 +35,7 @@ extern "C" {
 #endif
 
 #define NC_ABI_MAJOR 1
-#define NC_ABI_MINOR 2
+#define NC_ABI_MINOR 3
 
 #define NC_PLUGIN_ENTRY_SYMBOL "nascaps_plugin_entry"
 

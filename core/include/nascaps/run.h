@@ -79,6 +79,12 @@ typedef struct nc_run_outcome {
     int final_trained;    /* stage 2 members finished by this invocation */
 } nc_run_outcome;
 
+/* The tables of the sections the run loop owns (docs/CONFIG.md) and
+ * their reader, which fills s->final_training and s->search. */
+extern const nc_setting_spec nc_final_training_settings[];
+extern const nc_setting_spec nc_search_settings[];
+int nc_run_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err);
+
 /* Runs (or resumes) the search of pipeline p in settings->output_dir:
  * locks the folder, opens or creates results.db, refuses a different
  * pipeline (unless opt->force_new), evaluates, stores, runs stage 2 and

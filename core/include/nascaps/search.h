@@ -57,6 +57,9 @@ typedef struct nc_search_space {
  * data-dependent checks are skipped). Messages in the settings form:
  * "FILE:LINE: setting 'search_space.conv_layers': expected [min, max]
  * with 1 <= min <= max <= 16, got [7, 3]". */
+/* The settings of section search_space (docs/CONFIG.md), with the
+ * release's generator as defaults. */
+extern const nc_setting_spec nc_search_space_settings[];
 int nc_space_from_section(const nc_section *sec, const nc_data_shape *data,
                           nc_search_space *space, nc_error *err);
 /* The defaults alone (for tests and tools). data may be NULL. */

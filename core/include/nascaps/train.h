@@ -47,11 +47,26 @@ typedef struct nc_net_cfg {
     int64_t max_params;     /* params + decoder_params limit; 0: none */
     int64_t max_memory_mb;  /* estimated bytes limit in MiB; 0: none */
     uint64_t seed;          /* run seed; init from (seed, canonical genotype) */
+    /* Where layer plugins find their sections `layers.NAME` (borrowed;
+     * NULL: every layer setting at its default). */
+    const nc_pipeline *pipeline;
 } nc_net_cfg;
 
 /* The paper's defaults (batch 100, 3 routings, relu, 0.392, 20 M
  * parameters, 8192 MiB, seed 1). */
 void nc_net_cfg_defaults(nc_net_cfg *cfg);
+
+/* The training section's table (docs/CONFIG.md) and its one reader, which
+ * fills s->training. */
+extern const nc_setting_spec nc_training_settings[];
+int nc_training_settings_read(const nc_pipeline *p, nc_settings *s,
+                              nc_error *err);
+
+/* The effective settings of every layer plugin the roles use, as
+ * "key=value" pairs in role order (conv's "activation=relu" first): part of
+ * the run's cache key, so a changed layer setting never reuses a result. */
+int nc_layer_settings_text(nc_registry *reg, const nc_pipeline *p, char *buf,
+                           size_t size, nc_error *err);
 void nc_net_cfg_from_settings(nc_net_cfg *cfg, const nc_settings *s);
 
 /* Bytes a network needs for max_batch images, estimated before anything

@@ -304,43 +304,60 @@ int nc_data_open_ops(const nc_dataset_ops *ops, const char *name,
     return NC_OK;
 }
 
+static const char *const normalizations[] = {"none", "standard", NULL};
+
+const nc_setting_spec nc_data_settings[] = {
+    NC_SETTING_INT("train_subset", 0, 0, INT32_MAX,
+                   "train on this many images (a seeded subset); 0: all"),
+    NC_SETTING_INT("test_subset", 0, 0, INT32_MAX,
+                   "test on this many images (a seeded subset); 0: all"),
+    NC_SETTING_INT("validation", 0, 0, INT32_MAX,
+                   "images held out of the training split to score the "
+                   "search; 0: score on the test split"),
+    {"normalize", NC_SET_STRING, "per plugin",
+     "\"none\" (pixels in [0, 1]) or \"standard\" (per-channel mean 0, "
+     "deviation 1)", NC_SETF_NO_DEFAULT, 0, 0, normalizations, NULL},
+    NC_SETTING_END};
+
+int nc_data_options_read(const nc_pipeline *p, nc_data_options *opt,
+                         nc_error *err)
+{
+    const nc_section *sec = nc_pipeline_section(p, "dataset");
+    opt->normalize = -1;
+    const char *norm = NULL;
+    if (nc_setting_int(sec, nc_data_settings, "train_subset",
+                       &opt->train_subset, err) ||
+        nc_setting_int(sec, nc_data_settings, "test_subset", &opt->test_subset,
+                       err) ||
+        nc_setting_int(sec, nc_data_settings, "validation", &opt->validation,
+                       err) ||
+        nc_setting_string(sec, nc_data_settings, "normalize", &norm, err) ||
+        nc_core_seed(p, &opt->seed, err))
+        return err->status;
+    for (int i = 0; norm && normalizations[i]; i++)
+        if (strcmp(norm, normalizations[i]) == 0)
+            opt->normalize = i;
+    return NC_OK;
+}
+
+static int open_dataset(const nc_plugin_ref *ref, void *ctx, nc_error *err)
+{
+    void **args = ctx;
+    return nc_data_open_ops(ref->ops, ref->info->desc->name, ref->section,
+                            args[0], args[1], err);
+}
+
 int nc_data_open(nc_registry *reg, const nc_pipeline *p, nc_data **out,
                  nc_error *err)
 {
     *out = NULL;
-    const nc_section *sec = nc_pipeline_section(p, "dataset");
-    const char *plugin = NULL;
-    int rc = nc_section_get_string(sec, "plugin", "idx", &plugin, err);
-    if (rc != NC_OK)
-        return rc;
-    char where[NC_PATH_MAX + 64];
-    nc_section_where(sec, "plugin", where, sizeof where);
-    const nc_plugin_info *pinfo = NULL;
-    rc = nc_registry_find(reg, NC_KIND_DATASET, plugin, where, &pinfo, err);
-    if (rc != NC_OK)
-        return rc;
-    const nc_dataset_ops *ops = nc_plugin_ops(pinfo);
-    if ((rc = nc_pipeline_check_section(p, "dataset", ops->settings, err)) != NC_OK)
-        return rc;
-
     nc_data_options opt = {0, 0, 0, -1, 1};
-    int64_t seed = 1;
-    static const char *const norms[] = {"none", "standard", NULL};
-    if ((rc = nc_section_get_int(sec, "train_subset", 0, 0, INT32_MAX,
-                                 &opt.train_subset, err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "test_subset", 0, 0, INT32_MAX,
-                                 &opt.test_subset, err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "validation", 0, 0, INT32_MAX,
-                                 &opt.validation, err)) != NC_OK ||
-        (rc = nc_section_get_int(nc_pipeline_section(p, ""), "seed", 1, 0,
-                                 INT64_MAX, &seed, err)) != NC_OK)
-        return rc;
-    if (nc_section_has(sec, "normalize") &&
-        (rc = nc_section_get_choice(sec, "normalize", "none", norms,
-                                    &opt.normalize, err)) != NC_OK)
-        return rc;
-    opt.seed = (uint64_t)seed;
-    return nc_data_open_ops(ops, pinfo->desc->name, sec, &opt, out, err);
+    if (nc_data_options_read(p, &opt, err))
+        return err->status;
+    void *args[2] = {&opt, out};
+    nc_plugin_ref ref;
+    return nc_plugin_open(reg, p, NC_KIND_DATASET, NULL, NULL, nc_data_settings,
+                          open_dataset, args, &ref, err);
 }
 
 void nc_data_close(nc_data *d)

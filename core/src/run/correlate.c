@@ -35,18 +35,26 @@
 /* 95 % two-sided normal quantile. */
 #define Z95 1.959963984540054
 
+const nc_setting_spec nc_correlate_settings[] = {
+    NC_SETTING_INT("samples", 66, 0, MAX_SAMPLES,
+                   "nascaps correlate: random genotypes drawn from the search "
+                   "space"),
+    NC_SETTING_INT("epochs", 10, 1, MAX_EPOCHS,
+                   "nascaps correlate: epochs each is trained (full training)"),
+    NC_SETTING_REAL_ABOVE("target_r", 0.95, 0.0, 1.0,
+                          "nascaps correlate: Pearson r the recommended epoch "
+                          "count reaches"),
+    NC_SETTING_END};
+
 int nc_correlate_cfg_read(const nc_pipeline *p, nc_correlate_cfg *cfg, nc_error *err)
 {
     const nc_section *sec = nc_pipeline_section(p, "correlate");
-    int64_t v;
-    if (nc_section_get_int(sec, "samples", 66, 0, MAX_SAMPLES, &v, err))
-        return NC_ERR_INPUT;
-    cfg->samples = (int)v;
-    if (nc_section_get_int(sec, "epochs", 10, 1, MAX_EPOCHS, &v, err))
-        return NC_ERR_INPUT;
-    cfg->epochs = (int)v;
-    if (nc_section_get_real_above(sec, "target_r", 0.95, 0.0, 1.0, &cfg->target_r, err))
-        return NC_ERR_INPUT;
+    const nc_setting_spec *const tables[] = {nc_correlate_settings, NULL};
+    if (nc_pipeline_check_keys(p, "correlate", tables, NULL, err) ||
+        nc_setting_int32(sec, nc_correlate_settings, "samples", &cfg->samples, err) ||
+        nc_setting_int32(sec, nc_correlate_settings, "epochs", &cfg->epochs, err) ||
+        nc_setting_real(sec, nc_correlate_settings, "target_r", &cfg->target_r, err))
+        return err->status;
     return NC_OK;
 }
 
@@ -328,7 +336,8 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     c.validation = nc_data_split_count(c.data, NC_DATA_VALIDATION) > 0;
     out->validation = c.validation;
     out->candidates = n;
-    nc_run_cache_key(s, c.data, 1, opt->cfg.epochs, c.key);
+    if ((rc = nc_run_cache_key(reg, s, c.data, 1, opt->cfg.epochs, c.key, err)))
+        goto out;
     nc_train_opts_from_settings(&c.topt, s);
     c.topt.epochs = opt->cfg.epochs;
     c.topt.stop = stop_hook;

@@ -10,23 +10,26 @@
 #include "nascaps/network.h"
 #include "run/run_internal.h"
 
-void nc_run_cache_key(const nc_settings *s, const nc_data *data, int trains, int epochs,
-                      char key[17])
+int nc_run_cache_key(nc_registry *reg, const nc_settings *s, const nc_data *data, int trains,
+                     int epochs, char key[17], nc_error *err)
 {
-    char text[1024];
+    char text[2048], layers[1024];
     if (!trains)
         snprintf(text, sizeof text, "costs-only");
-    else
+    else {
+        if (nc_layer_settings_text(reg, s->pipeline, layers, sizeof layers, err))
+            return err->status;
         snprintf(text, sizeof text,
                  "data=%016" PRIx64 " seed=%" PRIu64 " epochs=%d batch=%d lr=%.17g decay=%.17g"
-                 " routings=%d recon=%.17g shift=%.17g activation=%s max_params=%" PRId64
+                 " routings=%d recon=%.17g shift=%.17g %s max_params=%" PRId64
                  " max_memory_mb=%" PRId64 " time_limit_s=%.17g",
                  nc_data_fingerprint(data), s->seed, epochs, s->training.batch_size,
                  s->training.learning_rate, s->training.lr_decay, s->training.routings,
-                 s->training.recon_weight, s->training.shift_fraction,
-                 s->training.conv_activation, s->training.max_params,
-                 s->training.max_memory_mb, s->training.time_limit_s);
+                 s->training.recon_weight, s->training.shift_fraction, layers,
+                 s->training.max_params, s->training.max_memory_mb, s->training.time_limit_s);
+    }
     nc_hash64_hex(nc_hash64(text, strlen(text)), key);
+    return NC_OK;
 }
 
 static void set_invalid(nc_eval_rec *e, const char *why)

@@ -42,6 +42,7 @@ typedef struct run_ctx {
     nc_rng rng;
     const nc_optimizer_ops *ops;
     void *h;
+    nc_optimizer_env env;     /* borrowed by the optimizer while it lives */
     int trains;
     char cache_key[17];
     nc_train_opts topt;
@@ -133,9 +134,10 @@ void nc_run_objectives(const nc_eval_rec *e, int n_obj, const int *objectives, d
     *violation = failed ? 1.0 : 0.0;
 }
 
-static void make_cache_key(run_ctx *c)
+static int make_cache_key(run_ctx *c, nc_error *err)
 {
-    nc_run_cache_key(c->s, c->data, c->trains, c->s->training.epochs, c->cache_key);
+    return nc_run_cache_key(c->reg, c->s, c->data, c->trains, c->s->training.epochs,
+                            c->cache_key, err);
 }
 
 static int seen_cb(void *ctx, const nc_genotype *g)
@@ -455,64 +457,19 @@ static int generation(run_ctx *c, gen_bufs *b, int *over, nc_error *err)
     return NC_OK;
 }
 
-/* An integer setting of the optimizer section, or its default from the
- * plugin's settings table; -1 when the plugin has no such setting. */
-static int64_t optimizer_int(const run_ctx *c, const char *key)
+static int open_optimizer(run_ctx *c, nc_error *err)
 {
-    const nc_section *sec = nc_pipeline_section(c->p, "optimizer");
-    const char *def = NULL;
-    for (const nc_setting_spec *q = c->ops->settings; q && q->name; q++)
-        if (strcmp(q->name, key) == 0)
-            def = q->default_text;
-    int64_t v = -1;
-    if ((!def && !nc_section_has(sec, key)) ||
-        nc_section_get_int(sec, key, def ? strtoll(def, NULL, 10) : -1, 0, INT32_MAX, &v, NULL))
-        return -1;
-    return v;
-}
-
-/* The tells planned, for the ETA: a generational optimizer's initial
- * population plus `generations`, or a sampler's ceil(samples / batch);
- * -1 when the plugin has neither. */
-static int planned_generations(const run_ctx *c)
-{
-    int64_t gens = optimizer_int(c, "generations");
-    if (gens >= 0)
-        return (int)gens + 1;
-    int64_t samples = optimizer_int(c, "samples"), batch = optimizer_int(c, "batch");
-    if (samples > 0 && batch > 0)
-        return (int)((samples + batch - 1) / batch);
-    return -1;
-}
-
-static int open_optimizer(run_ctx *c, nc_optimizer_env *env, nc_error *err)
-{
-    const nc_plugin_info *info;
-    char where[NC_PATH_MAX + 64];
-    nc_section_where(nc_pipeline_section(c->p, "optimizer"), "plugin", where, sizeof where);
-    int rc = nc_registry_find(c->reg, NC_KIND_OPTIMIZER, c->s->optimizer_plugin, where, &info,
-                              err);
+    c->env.space = &c->space;
+    c->env.rng = &c->rng;
+    c->env.n_objectives = c->s->n_objectives;
+    c->env.seen = seen_cb;
+    c->env.seen_ctx = c;
+    nc_rng_derive(&c->rng, c->s->seed, "optimizer");
+    int rc = nc_optimizer_open(c->reg, c->p, &c->env, &c->ops, &c->h, NULL, err);
     if (rc)
         return rc;
-    c->ops = nc_plugin_ops(info);
-    if (!nc_optimizer_can_search(c->ops))
-        return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: optimizer plugin %s (%s) cannot run a search: built for ABI "
-                            "%u.%u without the search entries of ABI 1.2",
-                            where, info->desc->name, info->file, info->desc->abi_major,
-                            info->desc->abi_minor);
-    if ((rc = nc_pipeline_check_section(c->p, "optimizer", c->ops->settings, err)))
-        return rc;
-    env->space = &c->space;
-    env->rng = &c->rng;
-    env->n_objectives = c->s->n_objectives;
-    env->seen = seen_cb;
-    env->seen_ctx = c;
-    nc_rng_derive(&c->rng, c->s->seed, "optimizer");
-    if ((rc = c->ops->create(nc_pipeline_section(c->p, "optimizer"), env, &c->h, err))) {
-        c->h = NULL;
-        return nc_error_prefix(err, "optimizer %s", info->desc->name);
-    }
+    int64_t tells = nc_optimizer_planned_tells(c->ops, c->h);
+    c->planned = tells > 0 && tells <= INT32_MAX ? (int)tells : -1;
     return NC_OK;
 }
 
@@ -679,19 +636,18 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     if ((rc = nc_run_mkdirs(c.dir, err)) || (rc = nc_run_lock(c.dir, &lock_fd, err)))
         return rc;
     nc_data_shape shape;
-    nc_optimizer_env env;
     if ((rc = open_store(&c, err)) || (rc = nc_data_open(reg, p, &c.data, err)) ||
         (rc = nc_data_shape_of(c.data, &shape, err)) ||
         (rc = nc_accelerator_open(reg, p, NULL, &c.acc, err)) ||
         (rc = nc_space_from_section(nc_pipeline_section(p, "search_space"), &shape, &c.space,
                                     err)) ||
-        (rc = open_optimizer(&c, &env, err)) || (rc = alloc_bufs(&b, err)))
+        (rc = open_optimizer(&c, err)) || (rc = alloc_bufs(&b, err)))
         goto out;
-    make_cache_key(&c);
+    if ((rc = make_cache_key(&c, err)))
+        goto out;
     nc_train_opts_from_settings(&c.topt, s);
     c.topt.stop = stop_hook;
     c.topt.user = &c;
-    c.planned = planned_generations(&c);
     if ((rc = restore(&c, err)))
         goto out;
 

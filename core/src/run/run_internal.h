@@ -142,8 +142,8 @@ typedef struct nc_eval_env {
 /* The cache key (16 hex digits) of evaluations made with these settings
  * and `epochs` epochs: the dataset fingerprint, the seed and every
  * training setting that changes a result ("costs-only" when !trains). */
-void nc_run_cache_key(const nc_settings *s, const nc_data *data, int trains, int epochs,
-                      char key[17]);
+int nc_run_cache_key(nc_registry *reg, const nc_settings *s, const nc_data *data, int trains,
+                     int epochs, char key[17], nc_error *err);
 
 /* Evaluates g into e (e->gid set by the caller; not stored): params, MACs,
  * accelerator costs and, when env->trains, the training with its

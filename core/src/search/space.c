@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline_priv.h"
+#include "nascaps/pipeline.h"
 #include "search/search_internal.h"
 
-/* Bounds of the settings; docs/CONFIG.md and docs/SEARCH.md repeat them. */
+/* Bounds of the settings (the table below is what docs and messages show). */
 #define LAYERS_MAX 16
 #define LOG2_MAX 10
 #define GROWTH_MAX 256
@@ -17,46 +17,60 @@
 #define STRIDE_MAX 8
 #define CELL_VALUE_MAX 1024
 
-void nc_space_defaults(nc_search_space *space, const nc_data_shape *data)
-{
-    static const nc_search_space defaults = {
-        .sabour = 1, .deepcaps = 1,
-        .n_resize = 2, .resize = {1, 2},
-        .conv_layers = {3, 6},
-        .first_kernel = 9,
-        .n_kernels = 3, .kernels = {3, 5, 9},
-        .n_strides = 2, .strides = {1, 2},
-        .channels_log2 = {2, 6},
-        .caps_layers = {2, 6},
-        .caps_growth = {4, 20},
-        .max_caps = 64,
-        .class_dim_log2 = {2, 6},
-        .cells = {4, 8},
-        .cell_kernel = 3,
-        .cell_channels = 32,
-        .cell_caps_first = 4,
-        .cell_caps = 8,
-        .flat_caps = 16,
-    };
-    *space = defaults;
-    if (data)
-        space->data = *data;
-}
+/* The release's generator is the default of every entry. */
+const nc_setting_spec nc_search_space_settings[] = {
+    NC_SETTING_BOOL("sabour", true, "search Sabour-type networks (convs, "
+                    "capsule layers, class capsules)"),
+    NC_SETTING_BOOL("deepcaps", true, "search DeepCaps-type networks (convs, "
+                    "CapsCells, FlatCaps)"),
+    NC_SETTING_INT_LIST("resize", "[1, 2]", 1, 2,
+                        "allowed resize genes (1 native, 2 upscaled x2)"),
+    NC_SETTING_INT_LIST("conv_layers", "[3, 6]", 1, LAYERS_MAX,
+                        "[min, max] leading conv layers drawn"),
+    NC_SETTING_INT("first_kernel", 9, 1, KERNEL_MAX,
+                   "kernel size of the first conv (stride 1)"),
+    NC_SETTING_INT_LIST("kernels", "[3, 5, 9]", 1, KERNEL_MAX,
+                        "kernel sizes of the other layers"),
+    NC_SETTING_INT_LIST("strides", "[1, 2]", 1, STRIDE_MAX,
+                        "strides of the layers after the first"),
+    NC_SETTING_INT_LIST("channels_log2", "[2, 6]", 0, LOG2_MAX,
+                        "[min, max] of log2 of conv and capsule-layer channels"),
+    NC_SETTING_INT_LIST("caps_layers", "[2, 6]", 1, LAYERS_MAX,
+                        "[min, max] capsule layers of a Sabour-type network, "
+                        "the class capsules included"),
+    NC_SETTING_INT_LIST("caps_growth", "[4, 20]", 0, GROWTH_MAX,
+                        "[min, max] a capsule layer adds to its input capsule "
+                        "dim"),
+    NC_SETTING_INT("max_caps", 64, 1, CAPS_MAX,
+                   "largest capsule dim of a Sabour capsule layer"),
+    NC_SETTING_INT_LIST("class_dim_log2", "[2, 6]", 0, LOG2_MAX,
+                        "[min, max] of log2 of the class capsules' dim"),
+    NC_SETTING_INT_LIST("cells", "[4, 8]", 2, LAYERS_MAX,
+                        "[min, max] type-2 genes of a DeepCaps-type network, "
+                        "FlatCaps included"),
+    NC_SETTING_INT("cell_kernel", 3, 1, KERNEL_MAX, "kernel size of the CapsCells"),
+    NC_SETTING_INT("cell_channels", 32, 1, CELL_VALUE_MAX,
+                   "capsule types (outch) of every CapsCell"),
+    NC_SETTING_INT("cell_caps_first", 4, 1, CELL_VALUE_MAX,
+                   "capsule dim of the first CapsCell"),
+    NC_SETTING_INT("cell_caps", 8, 1, CELL_VALUE_MAX,
+                   "capsule dim of the later CapsCells"),
+    NC_SETTING_INT("flat_caps", 16, 1, CELL_VALUE_MAX,
+                   "class capsule dim of FlatCaps"),
+    NC_SETTING_END};
 
-/* ---- settings ------------------------------------------------------------ */
+#define T nc_search_space_settings
 
-static int get_range(const nc_section *sec, const char *key, int lo, int hi,
-                     nc_range *out, nc_error *err)
+/* [min, max] within the entry's bounds. */
+static int get_range(const nc_section *sec, const char *key, nc_range *out,
+                     nc_error *err)
 {
-    const config_setting_t *s = nc_pl_lookup(sec, key);
-    if (!s)
-        return NC_OK;
+    const nc_setting_spec *e = nc_setting_find(T, key);
     int64_t *v = NULL;
     size_t n = 0;
     nc_error local;
-    int ok = nc_section_get_int_list(sec, key, INT64_MIN, INT64_MAX, &v, &n,
-                                     &local) == NC_OK &&
-             n == 2 && v[0] >= lo && v[0] <= v[1] && v[1] <= hi;
+    int ok = nc_setting_int_list(sec, T, key, &v, &n, &local) == NC_OK &&
+             n == 2 && v[0] <= v[1];
     if (ok) {
         out->min = (int)v[0];
         out->max = (int)v[1];
@@ -64,23 +78,22 @@ static int get_range(const nc_section *sec, const char *key, int lo, int hi,
     free(v);
     if (ok)
         return NC_OK;
-    return nc_pl_value_error(sec, key, s, err,
-                             "expected [min, max] with %d <= min <= max <= %d",
-                             lo, hi);
+    return nc_section_value_error(sec, key, err,
+                                  "expected [min, max] with %d <= min <= max "
+                                  "<= %d", (int)e->min, (int)e->max);
 }
 
-/* A list of allowed values, each in lo..hi, 1..cap of them, distinct. */
-static int get_choices(const nc_section *sec, const char *key, int lo, int hi,
-                       int cap, int *values, int *count, nc_error *err)
+/* A list of allowed values within the entry's bounds, 1..cap of them,
+ * distinct. */
+static int get_choices(const nc_section *sec, const char *key, int cap,
+                       int *values, int *count, nc_error *err)
 {
-    const config_setting_t *s = nc_pl_lookup(sec, key);
-    if (!s)
-        return NC_OK;
+    const nc_setting_spec *e = nc_setting_find(T, key);
     int64_t *v = NULL;
     size_t n = 0;
     nc_error local;
-    int ok = nc_section_get_int_list(sec, key, lo, hi, &v, &n, &local) ==
-                 NC_OK && n >= 1 && n <= (size_t)cap;
+    int ok = nc_setting_int_list(sec, T, key, &v, &n, &local) == NC_OK &&
+             n >= 1 && n <= (size_t)cap;
     for (size_t i = 0; ok && i < n; i++)
         for (size_t j = 0; j < i; j++)
             ok = ok && v[i] != v[j];
@@ -92,30 +105,23 @@ static int get_choices(const nc_section *sec, const char *key, int lo, int hi,
     free(v);
     if (ok)
         return NC_OK;
-    return nc_pl_value_error(sec, key, s, err,
-                             "expected a list of 1 to %d distinct integers in "
-                             "[%d, %d]", cap, lo, hi);
+    return nc_section_value_error(sec, key, err,
+                                  "expected a list of 1 to %d distinct "
+                                  "integers in [%d, %d]", cap, (int)e->min,
+                                  (int)e->max);
 }
 
-static int get_value(const nc_section *sec, const char *key, int lo, int hi,
-                     int *out, nc_error *err)
+static int read_space(const nc_section *sec, nc_search_space *sp,
+                      nc_error *err)
 {
-    int64_t v;
-    if (nc_section_get_int(sec, key, *out, lo, hi, &v, err))
-        return err->status;
-    *out = (int)v;
-    return NC_OK;
-}
-
-int nc_space_from_section(const nc_section *sec, const nc_data_shape *data,
-                          nc_search_space *space, nc_error *err)
-{
-    nc_search_space sp;
-    nc_space_defaults(&sp, data);
-    int rc = nc_section_get_bool(sec, "sabour", sp.sabour, &sp.sabour, err);
+    int rc = nc_pipeline_check_keys(nc_section_pipeline(sec), "search_space",
+                                    (const nc_setting_spec *const[]){T, NULL},
+                                    NULL, err);
     if (!rc)
-        rc = nc_section_get_bool(sec, "deepcaps", sp.deepcaps, &sp.deepcaps, err);
-    if (!rc && !sp.sabour && !sp.deepcaps)
+        rc = nc_setting_bool(sec, T, "sabour", &sp->sabour, err);
+    if (!rc)
+        rc = nc_setting_bool(sec, T, "deepcaps", &sp->deepcaps, err);
+    if (!rc && !sp->sabour && !sp->deepcaps)
         rc = nc_section_error(sec, nc_section_has(sec, "deepcaps") ? "deepcaps"
                                                                     : "sabour",
                               err, "expected true for at least one of "
@@ -123,57 +129,79 @@ int nc_space_from_section(const nc_section *sec, const nc_data_shape *data,
                                    "search_space.deepcaps: both families are "
                                    "off");
     if (!rc)
-        rc = get_choices(sec, "resize", 1, 2, 2, sp.resize, &sp.n_resize, err);
+        rc = get_choices(sec, "resize", 2, sp->resize, &sp->n_resize, err);
     if (!rc)
-        rc = get_range(sec, "conv_layers", 1, LAYERS_MAX, &sp.conv_layers, err);
+        rc = get_range(sec, "conv_layers", &sp->conv_layers, err);
     if (!rc)
-        rc = get_value(sec, "first_kernel", 1, KERNEL_MAX, &sp.first_kernel, err);
+        rc = nc_setting_int32(sec, T, "first_kernel", &sp->first_kernel, err);
     if (!rc)
-        rc = get_choices(sec, "kernels", 1, KERNEL_MAX, NC_SPACE_MAX_CHOICES,
-                         sp.kernels, &sp.n_kernels, err);
+        rc = get_choices(sec, "kernels", NC_SPACE_MAX_CHOICES, sp->kernels,
+                         &sp->n_kernels, err);
     if (!rc)
-        rc = get_choices(sec, "strides", 1, STRIDE_MAX, NC_SPACE_MAX_CHOICES,
-                         sp.strides, &sp.n_strides, err);
+        rc = get_choices(sec, "strides", NC_SPACE_MAX_CHOICES, sp->strides,
+                         &sp->n_strides, err);
     if (!rc)
-        rc = get_range(sec, "channels_log2", 0, LOG2_MAX, &sp.channels_log2, err);
+        rc = get_range(sec, "channels_log2", &sp->channels_log2, err);
     if (!rc)
-        rc = get_range(sec, "caps_layers", 1, LAYERS_MAX, &sp.caps_layers, err);
+        rc = get_range(sec, "caps_layers", &sp->caps_layers, err);
     if (!rc)
-        rc = get_range(sec, "caps_growth", 0, GROWTH_MAX, &sp.caps_growth, err);
+        rc = get_range(sec, "caps_growth", &sp->caps_growth, err);
     if (!rc)
-        rc = get_value(sec, "max_caps", 1, CAPS_MAX, &sp.max_caps, err);
+        rc = nc_setting_int32(sec, T, "max_caps", &sp->max_caps, err);
     if (!rc)
-        rc = get_range(sec, "class_dim_log2", 0, LOG2_MAX, &sp.class_dim_log2,
-                       err);
+        rc = get_range(sec, "class_dim_log2", &sp->class_dim_log2, err);
     if (!rc)
-        rc = get_range(sec, "cells", 2, LAYERS_MAX, &sp.cells, err);
+        rc = get_range(sec, "cells", &sp->cells, err);
     if (!rc)
-        rc = get_value(sec, "cell_kernel", 1, KERNEL_MAX, &sp.cell_kernel, err);
+        rc = nc_setting_int32(sec, T, "cell_kernel", &sp->cell_kernel, err);
     if (!rc)
-        rc = get_value(sec, "cell_channels", 1, CELL_VALUE_MAX,
-                       &sp.cell_channels, err);
+        rc = nc_setting_int32(sec, T, "cell_channels", &sp->cell_channels, err);
     if (!rc)
-        rc = get_value(sec, "cell_caps_first", 1, CELL_VALUE_MAX,
-                       &sp.cell_caps_first, err);
+        rc = nc_setting_int32(sec, T, "cell_caps_first", &sp->cell_caps_first,
+                              err);
     if (!rc)
-        rc = get_value(sec, "cell_caps", 1, CELL_VALUE_MAX, &sp.cell_caps, err);
+        rc = nc_setting_int32(sec, T, "cell_caps", &sp->cell_caps, err);
     if (!rc)
-        rc = get_value(sec, "flat_caps", 1, CELL_VALUE_MAX, &sp.flat_caps, err);
+        rc = nc_setting_int32(sec, T, "flat_caps", &sp->flat_caps, err);
     /* The last conv of a DeepCaps network makes cell_channels x
      * cell_caps_first channels, one gene field. */
-    if (!rc && (long long)sp.cell_channels * sp.cell_caps_first >
+    if (!rc && (long long)sp->cell_channels * sp->cell_caps_first >
                    NC_SIZE_MAX_VALUE)
         rc = nc_section_error(sec, "cell_caps_first", err,
                               "expected cell_channels x cell_caps_first <= %d "
                               "(the channels of the conv before the first "
                               "cell), got %d x %d",
-                              NC_SIZE_MAX_VALUE, sp.cell_channels,
-                              sp.cell_caps_first);
+                              NC_SIZE_MAX_VALUE, sp->cell_channels,
+                              sp->cell_caps_first);
+    return rc;
+}
+
+void nc_space_defaults(nc_search_space *space, const nc_data_shape *data)
+{
+    memset(space, 0, sizeof *space);
+    nc_error err;
+    /* An absent section reads the table's defaults, which always parse
+     * (test_search_space checks them against the release). */
+    (void)read_space(nc_pipeline_section(NULL, "search_space"), space, &err);
+    if (data)
+        space->data = *data;
+}
+
+int nc_space_from_section(const nc_section *sec, const nc_data_shape *data,
+                          nc_search_space *space, nc_error *err)
+{
+    nc_search_space sp;
+    memset(&sp, 0, sizeof sp);
+    if (data)
+        sp.data = *data;
+    int rc = read_space(sec, &sp, err);
     if (rc)
         return rc;
     *space = sp;
     return NC_OK;
 }
+
+#undef T
 
 /* ---- shared helpers ------------------------------------------------------ */
 

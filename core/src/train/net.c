@@ -21,6 +21,7 @@ typedef struct net_layer {
     const char *file;        /* the plugin's .so (borrowed from the registry) */
     const char *plugin;      /* plugin name (static) */
     nc_layer_ctx ctx;
+    nc_layer_train_cfg tcfg;      /* the net's, with this plugin's section */
     void *h;
     size_t in_count, out_count;   /* floats per image */
     float *out, *dout;
@@ -65,27 +66,22 @@ static const char *thousands(int64_t v, char *buf, size_t size)
 
 void nc_net_cfg_defaults(nc_net_cfg *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->max_batch = 100;
-    cfg->routings = 3;
-    cfg->conv_relu = 1;
-    cfg->recon_weight = 0.392;
-    cfg->max_params = 20000000;
-    cfg->max_memory_mb = 8192;
-    cfg->seed = 1;
+    nc_settings s;
+    nc_train_table_defaults(&s);
+    nc_net_cfg_from_settings(cfg, &s);
 }
 
 void nc_net_cfg_from_settings(nc_net_cfg *cfg, const nc_settings *s)
 {
-    nc_net_cfg_defaults(cfg);
+    memset(cfg, 0, sizeof *cfg);
     cfg->max_batch = s->training.batch_size;
     cfg->routings = s->training.routings;
-    cfg->conv_relu = !(s->training.conv_activation &&
-                       strcmp(s->training.conv_activation, "none") == 0);
+    cfg->conv_relu = 1;   /* deprecated: conv reads layers.conv.activation */
     cfg->recon_weight = s->training.recon_weight;
     cfg->max_params = s->training.max_params;
     cfg->max_memory_mb = s->training.max_memory_mb;
     cfg->seed = s->seed;
+    cfg->pipeline = s->pipeline;
 }
 
 /* Names the first missing training entry of a layer plugin. */
@@ -105,7 +101,7 @@ static const char *missing_entry(const nc_layer_ops *ops)
 
 /* The plugin of gene i, refused unless it can train. */
 static int find_layer(nc_registry *reg, const nc_genotype *g, int i, const char *origin,
-                      net_layer *l, nc_error *err)
+                      const nc_net_cfg *cfg, net_layer *l, nc_error *err)
 {
     nc_layer_role role = nc_genotype_role(g, i);
     const nc_plugin_info *info = NULL;
@@ -128,6 +124,8 @@ static int find_layer(nc_registry *reg, const nc_genotype *g, int i, const char 
                             "1.0 without training entries",
                             origin, i + 1, nc_layer_role_name(role), l->plugin, l->file);
     }
+    if ((rc = nc_plugin_layer_section(cfg->pipeline, info, &l->tcfg.settings, err)))
+        return rc;
     l->ctx.index = i;
     l->ctx.role = role;
     return NC_OK;
@@ -193,13 +191,16 @@ static int make_plan(nc_registry *reg, const nc_genotype *g, const char *origin,
     nc_net_memory *m = &p->mem;
     for (int i = 0; i < g->n_layers; i++) {
         net_layer *l = &p->layers[i];
-        if ((rc = find_layer(reg, g, i, origin, l, err)))
+        if ((rc = find_layer(reg, g, i, origin, cfg, l, err)))
             return rc;
         l->ctx.genotype = g;
         l->ctx.routings = routings;
         l->in_count = (size_t)shape_count(p->an.rows[i].info.in);
         l->out_count = (size_t)shape_count(p->an.rows[i].info.out);
-        int64_t tb = l->ops->train_bytes(&l->ctx, &p->tcfg);
+        const nc_section *sec = l->tcfg.settings;
+        l->tcfg = p->tcfg;
+        l->tcfg.settings = sec;
+        int64_t tb = l->ops->train_bytes(&l->ctx, &l->tcfg);
         if (tb < 0 || add64(&m->layers, tb))
             return nc_error_set(err, NC_ERR_INPUT,
                                 "%s: gene %d (%s): layer plugin %s (%s) reports %lld training "
@@ -417,7 +418,7 @@ int nc_net_build(nc_registry *reg, const nc_genotype *g, const char *origin,
         *l = p->layers[i];
         l->ctx.genotype = &net->g;
         l->h = NULL;
-        rc = l->ops->create(&l->ctx, &p->tcfg, &rng, &l->h, err);
+        rc = l->ops->create(&l->ctx, &l->tcfg, &rng, &l->h, err);
         if (rc) {
             l->h = NULL;
             if (err && err->status == NC_OK)

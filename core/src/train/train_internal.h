@@ -3,6 +3,7 @@
 #ifndef NC_TRAIN_INTERNAL_H
 #define NC_TRAIN_INTERNAL_H
 
+#include "nascaps/pipeline.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,9 @@ int nc_decoder_tensors(nc_decoder *dec, nc_tensor_ref *list, int cap);
 
 /* ---- Monotonic clock ------------------------------------------------------- */
 double nc_train_now(void);
+
+/* Every training setting and the seed at their tables' defaults. */
+void nc_train_table_defaults(nc_settings *s);
 
 /* ---- FNV-1a 64, incrementally (nc_hash64 over concatenated pieces) -------- */
 #define NC_FNV64_INIT 0xcbf29ce484222325ULL

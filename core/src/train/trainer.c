@@ -33,17 +33,14 @@ const char *nc_train_status_name(int status)
 
 void nc_train_opts_defaults(nc_train_opts *opt)
 {
-    memset(opt, 0, sizeof *opt);
-    opt->epochs = 5;
-    opt->learning_rate = 0.001;
-    opt->lr_decay = 0.9;
-    opt->shift_fraction = 0.1;
-    nc_net_cfg_defaults(&opt->net);
+    nc_settings s;
+    nc_train_table_defaults(&s);
+    nc_train_opts_from_settings(opt, &s);
 }
 
 void nc_train_opts_from_settings(nc_train_opts *opt, const nc_settings *s)
 {
-    nc_train_opts_defaults(opt);
+    memset(opt, 0, sizeof *opt);
     opt->epochs = s->training.epochs;
     opt->learning_rate = s->training.learning_rate;
     opt->lr_decay = s->training.lr_decay;

@@ -27,30 +27,32 @@ typedef struct roofline {
 /* The names this plugin accepts in its `accelerator` section; the core
  * refuses any other name (suggesting the nearest) before create() runs. */
 static const nc_setting_spec roofline_settings[] = {
-    {"macs_per_cycle", NC_SET_INT, "256", "peak multiply-accumulates per cycle"},
-    {"clock_ghz", NC_SET_REAL, "1.0", "clock frequency in GHz"},
-    {"bandwidth_gbs", NC_SET_REAL, "25.6", "memory bandwidth in GB/s"},
-    {"pj_per_mac", NC_SET_REAL, "0.2", "energy of one MAC in pJ"},
-    {"pj_per_byte", NC_SET_REAL, "5.0", "energy of moving one byte in pJ"},
-    {NULL, 0, NULL, NULL},
-};
+    NC_SETTING_INT("macs_per_cycle", 256, 1, 1099511627776.0,
+                   "peak multiply-accumulates per cycle"),
+    NC_SETTING_REAL("clock_ghz", 1.0, 1e-6, 1e6, "clock frequency in GHz"),
+    NC_SETTING_REAL("bandwidth_gbs", 25.6, 1e-6, 1e9, "memory bandwidth in GB/s"),
+    NC_SETTING_REAL("pj_per_mac", 0.2, 0, 1e9, "energy of one MAC in pJ"),
+    NC_SETTING_REAL("pj_per_byte", 5.0, 0, 1e9, "energy of moving one byte in pJ"),
+    NC_SETTING_END};
 
 static int roofline_create(const nc_section *sec, void **instance, nc_error *err)
 {
     int64_t macs_per_cycle;
     double ghz, gbs, pj_mac, pj_byte;
-    /* Each getter writes "FILE:LINE: setting '...': ..." into err on a bad
-     * value; the plugin only passes the status on. */
-    int rc = nc_section_get_int(sec, "macs_per_cycle", 256, 1, INT64_C(1) << 40,
-                                &macs_per_cycle, err);
+    /* Each getter takes the default, bounds and type from the table above
+     * (the same table `nascaps plugins --settings roofline` lists) and
+     * writes "FILE:LINE: setting '...': ..." into err on a bad value; the
+     * plugin only passes the status on. */
+    const nc_setting_spec *T = roofline_settings;
+    int rc = nc_setting_int(sec, T, "macs_per_cycle", &macs_per_cycle, err);
     if (!rc)
-        rc = nc_section_get_real(sec, "clock_ghz", 1.0, 1e-6, 1e6, &ghz, err);
+        rc = nc_setting_real(sec, T, "clock_ghz", &ghz, err);
     if (!rc)
-        rc = nc_section_get_real(sec, "bandwidth_gbs", 25.6, 1e-6, 1e9, &gbs, err);
+        rc = nc_setting_real(sec, T, "bandwidth_gbs", &gbs, err);
     if (!rc)
-        rc = nc_section_get_real(sec, "pj_per_mac", 0.2, 0, 1e9, &pj_mac, err);
+        rc = nc_setting_real(sec, T, "pj_per_mac", &pj_mac, err);
     if (!rc)
-        rc = nc_section_get_real(sec, "pj_per_byte", 5.0, 0, 1e9, &pj_byte, err);
+        rc = nc_setting_real(sec, T, "pj_per_byte", &pj_byte, err);
     if (rc)
         return rc;
 

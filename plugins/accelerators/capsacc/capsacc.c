@@ -18,21 +18,26 @@ typedef struct capsacc {
     char description[320];
 } capsacc;
 
+/* Bounds keep every product of the model far from int64 overflow. */
 static const nc_setting_spec capsacc_settings[] = {
-    {"rows", NC_SET_INT, "16", "PE-array rows (R)"},
-    {"cols", NC_SET_INT, "16", "PE-array columns (C)"},
-    {"pe_width", NC_SET_INT, "1", "multiplier inputs per PE (W)"},
-    {"pe_stages", NC_SET_INT, "1", "pipeline stages per PE (S)"},
-    {"period_ns", NC_SET_REAL, "3", "clock period in ns (T)"},
-    {"acc_bits", NC_SET_INT, "25", "accumulator bit width (A)"},
-    {"pe_table", NC_SET_STRING, "-",
-     "pe_table.csv: PE power/area per (period_ns, acc_bits, pe_stages, pe_width); "
-     "needed unless period 3, 25 bits, 1 stage, width 1"},
-    {"mem_table", NC_SET_STRING, "-",
-     "mem_table.csv: accumulator cell power/area per (period_ns, bits); "
-     "needed unless period 3 and 25 bits"},
-    {NULL, 0, NULL, NULL},
-};
+    NC_SETTING_INT("rows", CAPSACC_DEFAULT_ROWS, 1, 65536, "PE-array rows (R)"),
+    NC_SETTING_INT("cols", CAPSACC_DEFAULT_COLS, 1, 65536, "PE-array columns (C)"),
+    NC_SETTING_INT("pe_width", CAPSACC_DEFAULT_PE_WIDTH, 1, 4096,
+                   "multiplier inputs per PE (W)"),
+    NC_SETTING_INT("pe_stages", CAPSACC_DEFAULT_PE_STAGES, 1, 1024,
+                   "pipeline stages per PE (S)"),
+    NC_SETTING_REAL("period_ns", CAPSACC_DEFAULT_PERIOD_NS, 1e-3, 1e6,
+                    "clock period in ns (T)"),
+    NC_SETTING_INT("acc_bits", CAPSACC_DEFAULT_ACC_BITS, 1, 256,
+                   "accumulator bit width (A)"),
+    NC_SETTING_PATH("pe_table",
+                    "pe_table.csv: PE power/area per (period_ns, acc_bits, "
+                    "pe_stages, pe_width); needed unless period 3, 25 bits, 1 "
+                    "stage, width 1"),
+    NC_SETTING_PATH("mem_table",
+                    "mem_table.csv: accumulator cell power/area per (period_ns, "
+                    "bits); needed unless period 3 and 25 bits"),
+    NC_SETTING_END};
 
 /* The keys the synthesis figures depend on, in message order. */
 static const char *const figure_keys[] = {"period_ns", "acc_bits", "pe_stages",
@@ -59,15 +64,8 @@ static int read_settings(const nc_section *sec, capsacc_config *c, nc_error *err
     int64_t v[5];
     static const char *const int_keys[5] = {"rows", "cols", "pe_width", "pe_stages",
                                             "acc_bits"};
-    static const int64_t defaults[5] = {CAPSACC_DEFAULT_ROWS, CAPSACC_DEFAULT_COLS,
-                                        CAPSACC_DEFAULT_PE_WIDTH,
-                                        CAPSACC_DEFAULT_PE_STAGES,
-                                        CAPSACC_DEFAULT_ACC_BITS};
-    /* Bounds keep every product of the model far from int64 overflow. */
-    static const int64_t maxima[5] = {65536, 65536, 4096, 1024, 256};
     for (int i = 0; i < 5; i++) {
-        int rc = nc_section_get_int(sec, int_keys[i], defaults[i], 1, maxima[i], &v[i],
-                                    err);
+        int rc = nc_setting_int(sec, capsacc_settings, int_keys[i], &v[i], err);
         if (rc)
             return rc;
     }
@@ -76,8 +74,7 @@ static int read_settings(const nc_section *sec, capsacc_config *c, nc_error *err
     c->pe_width = v[2];
     c->pe_stages = v[3];
     c->acc_bits = v[4];
-    return nc_section_get_real(sec, "period_ns", CAPSACC_DEFAULT_PERIOD_NS, 1e-3, 1e6,
-                               &c->period_ns, err);
+    return nc_setting_real(sec, capsacc_settings, "period_ns", &c->period_ns, err);
 }
 
 /* Lists the figure settings that differ from the built-in configuration. */

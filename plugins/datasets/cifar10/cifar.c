@@ -24,6 +24,8 @@ static const char *const c10_test[] = {"test_batch.bin", NULL};
 static const char *const c100_train[] = {"train.bin", NULL};
 static const char *const c100_test[] = {"test.bin", NULL};
 
+static const char *const cifar_labels[] = {"fine", "coarse", NULL};
+
 #define C10_DIR "/usr/share/datasets/cifar-10-batches-bin"
 #define C100_DIR "/usr/share/datasets/cifar-100-binary"
 
@@ -152,9 +154,8 @@ static int c10_open(const nc_section *sec, void **handle, nc_dataset_info *info,
 static int c100_open(const nc_section *sec, void **handle,
                      nc_dataset_info *info, nc_error *err)
 {
-    static const char *const labels[] = {"fine", "coarse", NULL};
     int which = 0;
-    int rc = nc_section_get_choice(sec, "label", "fine", labels, &which, err);
+    int rc = nc_section_get_choice(sec, "label", "fine", cifar_labels, &which, err);
     if (rc != NC_OK)
         return rc;
     cifar_format fmt = c100.fmt;
@@ -187,24 +188,25 @@ static void cifar_close(void *handle)
 
 static const nc_setting_spec c10_settings[] = {
     {"dir", NC_SET_STRING, "\"" C10_DIR "\"",
-     "folder of the CIFAR-10 binary version"},
+     "folder of the CIFAR-10 binary version", NC_SETF_PATH, 0, 0, NULL, NULL},
     {"train_files", NC_SET_STRING_LIST,
      "[\"data_batch_1.bin\", ..., \"data_batch_5.bin\"]",
-     "train files, relative to dir"},
+     "train files, relative to dir", 0, 0, 0, NULL, NULL},
     {"test_files", NC_SET_STRING_LIST, "[\"test_batch.bin\"]",
-     "test files, relative to dir"},
-    {NULL, 0, NULL, NULL}};
+     "test files, relative to dir", 0, 0, 0, NULL, NULL},
+    NC_SETTING_END};
 
 static const nc_setting_spec c100_settings[] = {
     {"dir", NC_SET_STRING, "\"" C100_DIR "\"",
-     "folder of the CIFAR-100 binary version"},
+     "folder of the CIFAR-100 binary version", NC_SETF_PATH, 0, 0, NULL, NULL},
     {"train_files", NC_SET_STRING_LIST, "[\"train.bin\"]",
-     "train files, relative to dir"},
+     "train files, relative to dir", 0, 0, 0, NULL, NULL},
     {"test_files", NC_SET_STRING_LIST, "[\"test.bin\"]",
-     "test files, relative to dir"},
+     "test files, relative to dir", 0, 0, 0, NULL, NULL},
     {"label", NC_SET_STRING, "\"fine\"",
-     "\"fine\" (100 classes) or \"coarse\" (20 superclasses)"},
-    {NULL, 0, NULL, NULL}};
+     "\"fine\" (100 classes) or \"coarse\" (20 superclasses)", 0, 0, 0,
+     cifar_labels, NULL},
+    NC_SETTING_END};
 
 static const nc_dataset_ops c10_ops = {sizeof(nc_dataset_ops), c10_settings,
                                        c10_open, cifar_read, cifar_close};

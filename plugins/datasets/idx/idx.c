@@ -142,14 +142,14 @@ static void idx_close(void *handle)
 #define SETTINGS(DIR)                                                         \
     {                                                                         \
         {"train_images", NC_SET_STRING, "\"" DIR "train-images-idx3-ubyte.gz\"", \
-         "IDX images of the train split (gzip or raw)"},                      \
+         "IDX images of the train split (gzip or raw)", NC_SETF_PATH, 0, 0, NULL, NULL},                      \
         {"train_labels", NC_SET_STRING, "\"" DIR "train-labels-idx1-ubyte.gz\"", \
-         "IDX labels of the train split"},                                    \
+         "IDX labels of the train split", NC_SETF_PATH, 0, 0, NULL, NULL},                                    \
         {"test_images", NC_SET_STRING, "\"" DIR "t10k-images-idx3-ubyte.gz\"", \
-         "IDX images of the test split"},                                     \
+         "IDX images of the test split", NC_SETF_PATH, 0, 0, NULL, NULL},                                     \
         {"test_labels", NC_SET_STRING, "\"" DIR "t10k-labels-idx1-ubyte.gz\"", \
-         "IDX labels of the test split"},                                     \
-        {NULL, 0, NULL, NULL}                                                 \
+         "IDX labels of the test split", NC_SETF_PATH, 0, 0, NULL, NULL},                                     \
+        NC_SETTING_END                                                        \
     }
 
 static const nc_setting_spec idx_settings[] = SETTINGS(FASHION_DIR);

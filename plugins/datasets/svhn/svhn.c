@@ -91,12 +91,13 @@ static void svhn_close(void *handle)
 
 static const nc_setting_spec svhn_settings[] = {
     {"dir", NC_SET_STRING, "\"" SVHN_DIR "\"",
-     "folder of train_32x32.mat and test_32x32.mat"},
+     "folder of train_32x32.mat and test_32x32.mat", NC_SETF_PATH, 0, 0, NULL,
+     NULL},
     {"train_file", NC_SET_STRING, "\"<dir>/train_32x32.mat\"",
-     "the train .mat file (overrides dir)"},
+     "the train .mat file (overrides dir)", NC_SETF_PATH, 0, 0, NULL, NULL},
     {"test_file", NC_SET_STRING, "\"<dir>/test_32x32.mat\"",
-     "the test .mat file (overrides dir)"},
-    {NULL, 0, NULL, NULL}};
+     "the test .mat file (overrides dir)", NC_SETF_PATH, 0, 0, NULL, NULL},
+    NC_SETTING_END};
 
 static const nc_dataset_ops svhn_ops = {sizeof(nc_dataset_ops), svhn_settings,
                                         svhn_open, svhn_read, svhn_close};

@@ -82,21 +82,29 @@ static void draw(const synth *s, int split, int64_t i, float *img, int32_t *labe
     *label = cls;
 }
 
+static const nc_setting_spec synth_settings[] = {
+    NC_SETTING_INT("size", 28, 8, 256, "image side in pixels"),
+    NC_SETTING_INT("channels", 1, 1, NC_DATASET_MAX_CHANNELS,
+                   "channels; colour is random per image"),
+    NC_SETTING_INT("classes", 10, 2, N_SHAPES, "classes, one shape each"),
+    NC_SETTING_INT("train_count", 2000, 1, 10000000, "train images"),
+    NC_SETTING_INT("test_count", 500, 1, 10000000, "test images"),
+    NC_SETTING_INT_MIN("seed", 0, 0,
+                       "which synthetic dataset (independent of the run seed)"),
+    NC_SETTING_END};
+
 static int synth_open(const nc_section *sec, void **handle,
                       nc_dataset_info *info, nc_error *err)
 {
     int64_t size, channels, classes, train, test, seed;
     int rc;
-    if ((rc = nc_section_get_int(sec, "size", 28, 8, 256, &size, err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "channels", 1, 1, NC_DATASET_MAX_CHANNELS,
-                                 &channels, err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "classes", 10, 2, N_SHAPES, &classes,
-                                 err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "train_count", 2000, 1, 10000000, &train,
-                                 err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "test_count", 500, 1, 10000000, &test,
-                                 err)) != NC_OK ||
-        (rc = nc_section_get_int(sec, "seed", 0, 0, INT64_MAX, &seed, err)) != NC_OK)
+    const nc_setting_spec *T = synth_settings;
+    if ((rc = nc_setting_int(sec, T, "size", &size, err)) != NC_OK ||
+        (rc = nc_setting_int(sec, T, "channels", &channels, err)) != NC_OK ||
+        (rc = nc_setting_int(sec, T, "classes", &classes, err)) != NC_OK ||
+        (rc = nc_setting_int(sec, T, "train_count", &train, err)) != NC_OK ||
+        (rc = nc_setting_int(sec, T, "test_count", &test, err)) != NC_OK ||
+        (rc = nc_setting_int(sec, T, "seed", &seed, err)) != NC_OK)
         return rc;
     synth *s = calloc(1, sizeof *s);
     if (!s)
@@ -134,15 +142,6 @@ static void synth_close(void *handle)
 {
     free(handle);
 }
-
-static const nc_setting_spec synth_settings[] = {
-    {"size", NC_SET_INT, "28", "image side in pixels (8..256)"},
-    {"channels", NC_SET_INT, "1", "channels (1..64); colour is random per image"},
-    {"classes", NC_SET_INT, "10", "classes (2..16), one shape each"},
-    {"train_count", NC_SET_INT, "2000", "train images"},
-    {"test_count", NC_SET_INT, "500", "test images"},
-    {"seed", NC_SET_INT, "0", "which synthetic dataset (independent of the run seed)"},
-    {NULL, 0, NULL, NULL}};
 
 static const nc_dataset_ops synth_ops = {sizeof(nc_dataset_ops), synth_settings,
                                          synth_open, synth_read, synth_close};

@@ -43,6 +43,7 @@ static const nc_layer_ops conv_ops = {
     .backward = conv_backward,
     .tensors = conv_tensors,
     .destroy = conv_destroy,
+    .settings = conv_settings,
 };
 
 static const nc_plugin_desc conv_descs[] = {

@@ -1,6 +1,6 @@
 /* conv_train.c - training of type-0 genes: 'same' convolution (no bias:
  * the batch norm's beta shifts every filter), batch norm, then ReLU or the
- * identity (train cfg conv_relu).
+ * identity (layers.conv.activation, formerly training.conv_activation).
  *
  * Memory: one block per layer holds the parameters, their gradients, the
  * batch-norm statistics and the pre-normalisation activations of the last
@@ -13,6 +13,14 @@
 #include <nascaps/nn.h>
 
 #include "conv_train.h"
+
+static const char *const activations[] = {"relu", "none", NULL};
+
+const nc_setting_spec conv_settings[] = {
+    {"activation", NC_SET_STRING, "\"relu\"",
+     "after batch norm: \"relu\", or \"none\" (as the original release)", 0, 0,
+     0, activations, "training.conv_activation"},
+    NC_SETTING_END};
 
 #define CONV_ROLES (NC_ROLE_BIT(NC_ROLE_CONV))
 /* Every region starts on a 64-byte boundary (16 floats). */
@@ -77,7 +85,12 @@ static int conv_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
                             "conv layer %d: outsize %d, but insize %d stride %d gives %d",
                             ctx->index + 1, g->outsize, g->insize, g->stride, p->cv.out_h);
     p->max_batch = cfg->max_batch;
-    p->relu = cfg->conv_relu != 0;
+    int act_index = 0;
+    const nc_section *sec = cfg->settings ? cfg->settings : nc_pipeline_section(NULL, "layers.conv");
+    if ((rc = nc_setting_choice(sec, conv_settings, "activation", &act_index, err)))
+        return rc;
+    /* conv_relu is the ABI 1.1 field a 1.3 host always sets to 1 */
+    p->relu = act_index == 0 && cfg->conv_relu != 0;
     p->index = ctx->index;
     p->n_ch = (size_t)cout;
     p->n_w = (size_t)p->cv.cols * (size_t)cout;

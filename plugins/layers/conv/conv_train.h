@@ -4,6 +4,10 @@
 #define NC_CONV_TRAIN_H
 
 #include <nascaps/layer.h>
+#include <nascaps/pipeline.h>
+
+/* The plugin's settings (section layers.conv, ABI 1.3). */
+extern const nc_setting_spec conv_settings[];
 
 int64_t conv_train_bytes(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg);
 int conv_create(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, nc_rng *rng,

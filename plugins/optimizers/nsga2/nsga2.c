@@ -18,16 +18,18 @@
 static const char *const selections[] = {"tournament", "uniform", NULL};
 
 static const nc_setting_spec nsga2_settings[] = {
-    {"population", NC_SET_INT, "10", "parents kept each generation (mu)"},
-    {"offspring", NC_SET_INT, "10", "children evaluated per generation (lambda)"},
-    {"generations", NC_SET_INT, "20",
-     "offspring generations after the random initial population"},
-    {"mutation_rate", NC_SET_REAL, "0.1",
-     "probability per gene (and for the skip gene) of a mutation"},
-    {"parent_selection", NC_SET_STRING, "\"tournament\"",
-     "\"tournament\" (binary: rank, then crowding) or \"uniform\" (the paper)"},
-    {NULL, 0, NULL, NULL},
-};
+    NC_SETTING_INT("population", 10, 1, SIZE_MAX_SETTING,
+                   "parents kept each generation (mu)"),
+    NC_SETTING_INT("offspring", 10, 1, SIZE_MAX_SETTING,
+                   "children evaluated per generation (lambda)"),
+    NC_SETTING_INT("generations", 20, 0, 1000000,
+                   "offspring generations after the random initial population"),
+    NC_SETTING_REAL("mutation_rate", 0.1, 0, 1,
+                    "probability per gene (and for the skip gene) of a mutation"),
+    NC_SETTING_STRING("parent_selection", "tournament", selections,
+                      "\"tournament\" (binary: rank, then crowding) or "
+                      "\"uniform\" (the paper)"),
+    NC_SETTING_END};
 
 typedef struct nsga2 {
     nc_optimizer_env env;
@@ -89,12 +91,12 @@ static int nsga2_create(const nc_section *sec, const nc_optimizer_env *env,
     int64_t mu, lambda, gens;
     double rate;
     int sel;
-    if (nc_section_get_int(sec, "population", 10, 1, SIZE_MAX_SETTING, &mu, err) ||
-        nc_section_get_int(sec, "offspring", 10, 1, SIZE_MAX_SETTING, &lambda, err) ||
-        nc_section_get_int(sec, "generations", 20, 0, 1000000, &gens, err) ||
-        nc_section_get_real(sec, "mutation_rate", 0.1, 0, 1, &rate, err) ||
-        nc_section_get_choice(sec, "parent_selection", "tournament", selections,
-                              &sel, err))
+    const nc_setting_spec *T = nsga2_settings;
+    if (nc_setting_int(sec, T, "population", &mu, err) ||
+        nc_setting_int(sec, T, "offspring", &lambda, err) ||
+        nc_setting_int(sec, T, "generations", &gens, err) ||
+        nc_setting_real(sec, T, "mutation_rate", &rate, err) ||
+        nc_setting_choice(sec, T, "parent_selection", &sel, err))
         return err->status;
     if (nc_optimizer_check_env(env, NAME, err))
         return err->status;
@@ -132,6 +134,12 @@ static int nsga2_done(void *opt)
 {
     const nsga2 *o = opt;
     return o->generation > o->generations;
+}
+
+/* The initial population is one tell, then one per generation. */
+static int64_t nsga2_planned_tells(void *opt)
+{
+    return (int64_t)((const nsga2 *)opt)->generations + 1;
 }
 
 static int nsga2_generation(void *opt)
@@ -316,6 +324,7 @@ static const nc_optimizer_ops nsga2_ops = {
     .restore = nsga2_restore,
     .population = nsga2_population,
     .destroy = nsga2_destroy,
+    .planned_tells = nsga2_planned_tells,
 };
 
 static const nc_plugin_desc nsga2_descs[] = {

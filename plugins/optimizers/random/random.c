@@ -10,10 +10,9 @@
 #define REDRAWS 50   /* draws for a genotype new to the run and the batch */
 
 static const nc_setting_spec random_settings[] = {
-    {"samples", NC_SET_INT, "100", "genotypes evaluated in all"},
-    {"batch", NC_SET_INT, "10", "genotypes per ask"},
-    {NULL, 0, NULL, NULL},
-};
+    NC_SETTING_INT("samples", 100, 1, 1000000000, "genotypes evaluated in all"),
+    NC_SETTING_INT("batch", 10, 1, 10000, "genotypes per ask"),
+    NC_SETTING_END};
 
 typedef struct rsearch {
     nc_optimizer_env env;
@@ -51,8 +50,8 @@ static int random_create(const nc_section *sec, const nc_optimizer_env *env,
 {
     *opt = NULL;
     int64_t samples, batch;
-    if (nc_section_get_int(sec, "samples", 100, 1, 1000000000, &samples, err) ||
-        nc_section_get_int(sec, "batch", 10, 1, 10000, &batch, err))
+    if (nc_setting_int(sec, random_settings, "samples", &samples, err) ||
+        nc_setting_int(sec, random_settings, "batch", &batch, err))
         return err->status;
     if (nc_optimizer_check_env(env, NAME, err))
         return err->status;
@@ -72,6 +71,13 @@ static int random_done(void *opt)
 {
     const rsearch *o = opt;
     return o->told >= o->samples;
+}
+
+/* One tell per batch of `batch` samples. */
+static int64_t random_planned_tells(void *opt)
+{
+    const rsearch *o = opt;
+    return (o->samples + o->batch - 1) / o->batch;
 }
 
 static int random_generation(void *opt)
@@ -228,6 +234,7 @@ static const nc_optimizer_ops random_ops = {
     .restore = random_restore,
     .population = random_population,
     .destroy = random_destroy,
+    .planned_tells = random_planned_tells,
 };
 
 static const nc_plugin_desc random_descs[] = {
