@@ -21,7 +21,7 @@ function stem(p) {
 }
 
 # a/b/../c -> a/c, ./x -> x
-function normalize(p,    n, i, k, out) {
+function normalize(p,    n, i, k, res) {
     n = split(p, part_, "/")
     k = 0
     for (i = 1; i <= n; i++) {
@@ -33,10 +33,10 @@ function normalize(p,    n, i, k, out) {
         }
         norm_[++k] = part_[i]
     }
-    out = norm_[1]
+    res = norm_[1]
     for (i = 2; i <= k; i++)
-        out = out "/" norm_[i]
-    return out
+        res = res "/" norm_[i]
+    return res
 }
 
 # The file a quoted include names, searched as the compiler does: the
@@ -165,14 +165,14 @@ function check(    i, j, f, a, b, key, used) {
             complain(rules ":" path_line[i] ": '" path[i] "' is no file or folder of the tree")
     }
     for (i = 1; i <= nfiles; i++) {
-        fl[file[i]] = floor_of(file[i])
-        if (!fl[file[i]])
+        floor_at[file[i]] = floor_of(file[i])
+        if (!floor_at[file[i]])
             complain(file[i] ": on no floor of " rules " (add it to the floor of its module)")
     }
     for (i = 1; i <= ninc; i++) {
         f = inc_from[i]
-        a = fl[f]
-        b = fl[inc_to[i]]
+        a = floor_at[f]
+        b = floor_at[inc_to[i]]
         if (!a || !b || b <= a)
             continue
         key = f SUBSEP inc_to[i]
