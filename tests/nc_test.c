@@ -28,6 +28,23 @@ void nc_test_require_reference(const char *test_name)
     }
 }
 
+int nc_test_main(int argc, char **argv, const char *test_name,
+                 const struct CMUnitTest *own, size_t n_own,
+                 const struct CMUnitTest *reference, size_t n_reference,
+                 CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+    if (argc == 1)
+        return _cmocka_run_group_tests(test_name, own, n_own, setup, teardown);
+    if (argc == 2 && !strcmp(argv[1], "--reference")) {
+        nc_test_require_reference(test_name);
+        char group[256];
+        snprintf(group, sizeof group, "%s --reference", test_name);
+        return _cmocka_run_group_tests(group, reference, n_reference, setup, teardown);
+    }
+    fprintf(stderr, "usage: %s [--reference]\n", test_name);
+    return 2;
+}
+
 char *nc_test_tmpdir(void)
 {
     const char *base = getenv("TMPDIR");

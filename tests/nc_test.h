@@ -17,6 +17,19 @@ const char *nc_test_reference_dir(void);
  * is absent. Call at the top of main() of tests that need it. */
 void nc_test_require_reference(const char *test_name);
 
+/* main() of a test with sub-tests that need the reference folder: they
+ * form their own group, run by `TEST --reference` (ctest's TEST_reference,
+ * registered by nc_add_test(... REFERENCE)), which exits NC_TEST_SKIP as a
+ * whole when the folder is absent; without arguments the other group runs.
+ * So ctest shows "Skipped", never "Passed", for what did not run; inside the
+ * reference group a missing file is a failure, not a skip. Both groups
+ * share the group setup and teardown (may be NULL). */
+int nc_test_main(int argc, char **argv, const char *test_name,
+                 const struct CMUnitTest *own, size_t n_own,
+                 const struct CMUnitTest *reference, size_t n_reference,
+                 CMFixtureFunction setup, CMFixtureFunction teardown);
+#define NC_TEST_COUNT(tests) (sizeof(tests) / sizeof((tests)[0]))
+
 /* A fresh temporary folder (mkdtemp) for the test's own fixtures; removed
  * with its contents by nc_test_rmtree(). Returns a malloc'd path. */
 char *nc_test_tmpdir(void);

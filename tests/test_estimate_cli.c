@@ -291,18 +291,9 @@ static void test_refusals_name_the_setting(void **state)
 
 /* ---- the reference figures ------------------------------------------ */
 
-#define REQUIRE_REFERENCE()                                                  \
-    do {                                                                     \
-        if (!nc_test_reference_dir()) {                                      \
-            print_message("reference folder absent: skipped\n");            \
-            skip();                                                          \
-        }                                                                    \
-    } while (0)
-
 static void test_expected_tsv(void **state)
 {
     (void)state;
-    REQUIRE_REFERENCE();
     const char *ref = nc_test_reference_dir();
     char path[4200];
     snprintf(path, sizeof path, "%s/capsacc/expected.tsv", ref);
@@ -344,7 +335,6 @@ static void test_expected_tsv(void **state)
 static void test_all_reference_chromosomes(void **state)
 {
     (void)state;
-    REQUIRE_REFERENCE();
     char args[4400], *out, *err;
     snprintf(args, sizeof args, "'%s' estimate $(find '%s/chroms' -name '*.chr' | sort)",
              NC_TEST_CLI, nc_test_reference_dir());
@@ -366,7 +356,6 @@ static void test_all_reference_chromosomes(void **state)
 static void test_nan_configuration_refused(void **state)
 {
     fixture *f = *state;
-    REQUIRE_REFERENCE();
     char cfg[4200], args[9000], *err, text[9000];
     snprintf(cfg, sizeof cfg, "%s/nan.cfg", f->dir);
     snprintf(text, sizeof text,
@@ -385,7 +374,7 @@ static void test_nan_configuration_refused(void **state)
     free(err);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tsv, setup, teardown),
@@ -395,9 +384,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accelerator_path_and_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_name_the_setting, setup, teardown),
+    };
+    const struct CMUnitTest reference[] = {
         cmocka_unit_test(test_expected_tsv),
         cmocka_unit_test(test_all_reference_chromosomes),
         cmocka_unit_test_setup_teardown(test_nan_configuration_refused, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return nc_test_main(argc, argv, "test_estimate_cli", tests, NC_TEST_COUNT(tests),
+                        reference, NC_TEST_COUNT(reference), NULL, NULL);
 }

@@ -368,15 +368,13 @@ static int analyze_file(const char *path, const struct stat *st, int flag, struc
 static void test_reference_chromosomes(void **state)
 {
     (void)state;
-    if (!nc_test_reference_dir())
-        skip();
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/chroms", nc_test_reference_dir());
     assert_int_equal(nftw(dir, analyze_file, 16, FTW_PHYS), 0);
     assert_int_equal(n_ref_ok, 66);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capsnet_counts),
@@ -388,7 +386,10 @@ int main(void)
         cmocka_unit_test(test_hw_op_weights),
         cmocka_unit_test(test_pin_last_k),
         cmocka_unit_test(test_invalid),
+    };
+    const struct CMUnitTest reference[] = {
         cmocka_unit_test(test_reference_chromosomes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return nc_test_main(argc, argv, "test_network", tests, NC_TEST_COUNT(tests), reference,
+                        NC_TEST_COUNT(reference), setup, teardown);
 }

@@ -250,12 +250,11 @@ static void test_learns_synthetic(void **state)
     printf("synthetic 16x16, 4 classes: test accuracy %.4f, %.2f s training (wall), %.0f "
            "img/s, %.2f s CPU for the whole run\n",
            res.test_accuracy, res.train_seconds, res.train_img_per_s, cpu);
+    /* The CPU time is printed, not asserted: any bound fails on a slow
+     * enough machine for a reason that is not a bug. Training speed is a
+     * benchmark figure (bench_train: small_train_img_per_s and
+     * small_train_cpu_ms_per_img, docs/TRAINING.md). */
     assert_true(res.test_accuracy >= 0.95);
-#if !defined(__SANITIZE_ADDRESS__) && defined(NDEBUG)
-    /* One thread: CPU time is what the run costs, whatever else the
-     * machine is doing (wall time is not, on a shared machine). */
-    assert_true(cpu < 10.0);
-#endif
     assert_int_equal(res.epochs[5].images, 3000);
     assert_true(res.epochs[5].train_loss < res.epochs[0].train_loss);
     assert_true(isnan(res.validation_accuracy));

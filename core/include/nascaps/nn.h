@@ -16,6 +16,11 @@
  *   ws_bytes bytes, aligned for double (malloc is enough); *_workspace()
  *   returns the bytes a kernel needs, and kernels refuse a shorter one with
  *   NC_ERR_INPUT. A network allocates the largest workspace once, at build.
+ * - A layer lays out its parameter block and its workspace once, at plan
+ *   time, with the bump allocator below (nc_nn_take): offsets in
+ *   floats from the start of the buffer, each region starting on a multiple
+ *   of NC_NN_ALIGN_FLOATS floats (64 bytes: a cache line, one AVX-512
+ *   vector), the buffer's size the final top. The layer owns the buffer.
  * - GEMMs run through OpenBLAS and use its threads (nc_nn_set_threads); the
  *   other kernels are single-threaded and memory-bound.
  * - Kernels that can fail return an nc_status and write one line into err;
@@ -38,6 +43,19 @@ extern "C" {
 /* OpenBLAS threads used by the GEMMs (process-wide, as OpenBLAS is). */
 void nc_nn_set_threads(int threads);
 int nc_nn_threads(void);
+
+/* ---- Bump allocator for layer blocks and workspaces ---------------------
+ * Counts in floats. A layer starts a top at 0 (or past a scratch region it
+ * reserved by hand), takes each region in turn and allocates top floats at
+ * the end; nothing is ever freed separately. Regions of 0 floats take no
+ * space (their offset is the current top). */
+#define NC_NN_ALIGN_FLOATS 16
+/* floats rounded up to a multiple of NC_NN_ALIGN_FLOATS; 0 when that
+ * overflows size_t. */
+size_t nc_nn_align_floats(size_t floats);
+/* Reserves count floats (rounded up) at *top: *off = *top, *top advances.
+ * Returns 1, or 0 on size_t overflow, leaving *top and *off unchanged. */
+int nc_nn_take(size_t *top, size_t count, size_t *off);
 
 /* ---- 2-D convolution, 'same' padding ------------------------------------
  * out = ceil(in / stride); pad_total = max((out-1)*stride + k - in, 0),

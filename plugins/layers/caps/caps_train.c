@@ -23,7 +23,6 @@
 #include "caps_train.h"
 
 #define CAPS_ROLES (NC_ROLE_BIT(NC_ROLE_CAPS) | NC_ROLE_BIT(NC_ROLE_CLASS_CAPS))
-#define CAPS_ALIGN_FLOATS 16
 #define CAPS_DEFAULT_ROUTINGS 3
 /* E[x^2] of a batch-normalised unit followed by ReLU (half a unit normal). */
 #define CAPS_RELU_SQ 0.5
@@ -50,22 +49,6 @@ typedef struct caps_layer {
     float *block;
     int cached_n;           /* batch of the last training forward, 0: none */
 } caps_layer;
-
-static size_t caps_round(size_t floats)
-{
-    return (floats + CAPS_ALIGN_FLOATS - 1) / CAPS_ALIGN_FLOATS * CAPS_ALIGN_FLOATS;
-}
-
-/* Reserves count floats at *top; 0 on overflow. */
-static int caps_take(size_t *top, size_t count, size_t *off)
-{
-    size_t r = caps_round(count);
-    if (r < count || *top + r < *top)
-        return 0;
-    *off = *top;
-    *top += r;
-    return 1;
-}
 
 static int caps_routings(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
 {
@@ -152,7 +135,7 @@ static int caps_plan_conv(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
                                &p->act))
         return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: buffers for batch %d overflow",
                             ctx->index + 1, p->max_batch);
-    p->scratch_bytes = caps_round(nc_conv2d_workspace(&p->cv) / sizeof(float) + 1) *
+    p->scratch_bytes = nc_nn_align_floats(nc_conv2d_workspace(&p->cv) / sizeof(float) + 1) *
                        sizeof(float);
     return NC_OK;
 }
@@ -198,9 +181,9 @@ static int caps_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
     if (rc)
         return rc;
     size_t top = 0;
-    if (!caps_take(&top, p->n_w, &p->off_w) || !caps_take(&top, p->n_w, &p->off_dw) ||
-        !caps_take(&top, p->n_b, &p->off_b) || !caps_take(&top, p->n_b, &p->off_db) ||
-        !caps_take(&top, p->act, &p->off_act) || !caps_take(&top, p->cache, &p->off_cache) ||
+    if (!nc_nn_take(&top, p->n_w, &p->off_w) || !nc_nn_take(&top, p->n_w, &p->off_dw) ||
+        !nc_nn_take(&top, p->n_b, &p->off_b) || !nc_nn_take(&top, p->n_b, &p->off_db) ||
+        !nc_nn_take(&top, p->act, &p->off_act) || !nc_nn_take(&top, p->cache, &p->off_cache) ||
         top > SIZE_MAX / sizeof(float) / 2 ||
         p->act > (SIZE_MAX - p->scratch_bytes) / sizeof(float) / 2)
         return nc_error_set(err, NC_ERR_INPUT, "caps layer %d: buffers for batch %d overflow",

@@ -38,7 +38,6 @@
 #include "capscell_train.h"
 
 #define CC_ROLES (NC_ROLE_BIT(NC_ROLE_CAPSCELL) | NC_ROLE_BIT(NC_ROLE_LAST_CAPSCELL))
-#define CC_ALIGN_FLOATS 16
 #define CC_DEFAULT_ROUTINGS 3
 #define CC_CONV3D_K 3   /* the 3-D layer's kernel, whatever the gene's k */
 /* E|s|^2 of a pre-squash capsule at initialisation: length about 1. */
@@ -73,22 +72,6 @@ typedef struct cc_layer {
     float *block;
     int cached_n;                /* batch of the last training forward, 0: none */
 } cc_layer;
-
-static size_t cc_round(size_t floats)
-{
-    return (floats + CC_ALIGN_FLOATS - 1) / CC_ALIGN_FLOATS * CC_ALIGN_FLOATS;
-}
-
-/* Reserves count floats at *top; 0 on overflow. */
-static int cc_take(size_t *top, size_t count, size_t *off)
-{
-    size_t r = cc_round(count);
-    if (r < count || *top + r < *top)
-        return 0;
-    *off = *top;
-    *top += r;
-    return 1;
-}
 
 static int cc_routings(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg)
 {
@@ -208,7 +191,7 @@ static int cc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
         p->init_var[CC_SK] *= (double)p->types *
                               nc_routing_init_sq(p->types, p->dim, p->rt.iters, CC_TARGET_SQ) /
                               CC_TARGET_SQ;
-    p->scratch_bytes = cc_round(p->scratch_bytes / sizeof(float) + 1) * sizeof(float);
+    p->scratch_bytes = nc_nn_align_floats(p->scratch_bytes / sizeof(float) + 1) * sizeof(float);
 
     size_t per_image = (size_t)p->positions * (size_t)c, act, votes = 0, groups;
     if (__builtin_mul_overflow(per_image, (size_t)p->max_batch, &act))
@@ -225,13 +208,15 @@ static int cc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
 
     size_t top = 0;
     for (int l = 0; l < CC_N; l++)
-        if (!cc_take(&top, p->n_w[l], &p->off_w[l]) || !cc_take(&top, p->n_w[l], &p->off_dw[l]) ||
-            !cc_take(&top, p->n_b[l], &p->off_b[l]) || !cc_take(&top, p->n_b[l], &p->off_db[l]))
+        if (!nc_nn_take(&top, p->n_w[l], &p->off_w[l]) ||
+            !nc_nn_take(&top, p->n_w[l], &p->off_dw[l]) ||
+            !nc_nn_take(&top, p->n_b[l], &p->off_b[l]) ||
+            !nc_nn_take(&top, p->n_b[l], &p->off_db[l]))
             return cc_overflow(p, err);
-    if (!cc_take(&top, act, &p->off_s1) || !cc_take(&top, act, &p->off_v1) ||
-        !cc_take(&top, act, &p->off_s2) || !cc_take(&top, act, &p->off_v2) ||
-        !cc_take(&top, act, &p->off_s3) || !cc_take(&top, p->last ? 0 : act, &p->off_ssk) ||
-        !cc_take(&top, votes, &p->off_uhat) || !cc_take(&top, p->cache, &p->off_cache) ||
+    if (!nc_nn_take(&top, act, &p->off_s1) || !nc_nn_take(&top, act, &p->off_v1) ||
+        !nc_nn_take(&top, act, &p->off_s2) || !nc_nn_take(&top, act, &p->off_v2) ||
+        !nc_nn_take(&top, act, &p->off_s3) || !nc_nn_take(&top, p->last ? 0 : act, &p->off_ssk) ||
+        !nc_nn_take(&top, votes, &p->off_uhat) || !nc_nn_take(&top, p->cache, &p->off_cache) ||
         top > SIZE_MAX / sizeof(float))
         return cc_overflow(p, err);
     p->floats = top;
@@ -243,7 +228,7 @@ static int cc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
                           p->last ? one_type : 0};
     size_t wtop = p->scratch_bytes / sizeof(float);
     for (int r = 0; r < WS_N; r++)
-        if (!cc_take(&wtop, sizes[r], &p->ws_off[r]))
+        if (!nc_nn_take(&wtop, sizes[r], &p->ws_off[r]))
             return cc_overflow(p, err);
     if (wtop > SIZE_MAX / sizeof(float))
         return cc_overflow(p, err);

@@ -23,8 +23,6 @@ const nc_setting_spec conv_settings[] = {
     NC_SETTING_END};
 
 #define CONV_ROLES (NC_ROLE_BIT(NC_ROLE_CONV))
-/* Every region starts on a 64-byte boundary (16 floats). */
-#define CONV_ALIGN_FLOATS 16
 
 enum { T_W, T_GAMMA, T_BETA, T_MEAN, T_VAR, T_COUNT };
 
@@ -43,22 +41,6 @@ typedef struct conv_layer {
     float *block;
     int cached_n;           /* batch of the last training forward, 0: none */
 } conv_layer;
-
-static size_t conv_round(size_t floats)
-{
-    return (floats + CONV_ALIGN_FLOATS - 1) / CONV_ALIGN_FLOATS * CONV_ALIGN_FLOATS;
-}
-
-/* Reserves count floats at *top; 0 on overflow. */
-static int conv_take(size_t *top, size_t count, size_t *off)
-{
-    size_t r = conv_round(count);
-    if (r < count || *top + r < *top)
-        return 0;
-    *off = *top;
-    *top += r;
-    return 1;
-}
 
 static int conv_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg,
                           conv_plan *p, nc_error *err)
@@ -99,19 +81,19 @@ static int conv_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg
         goto overflow;
     p->act = act;
     size_t top = 0;
-    if (!conv_take(&top, p->n_w, &p->off[T_W]) || !conv_take(&top, p->n_w, &p->off_dw) ||
-        !conv_take(&top, p->n_ch, &p->off[T_GAMMA]) ||
-        !conv_take(&top, p->n_ch, &p->off_dgamma) ||
-        !conv_take(&top, p->n_ch, &p->off[T_BETA]) ||
-        !conv_take(&top, p->n_ch, &p->off_dbeta) ||
-        !conv_take(&top, p->n_ch, &p->off[T_MEAN]) ||
-        !conv_take(&top, p->n_ch, &p->off[T_VAR]) ||
-        !conv_take(&top, p->n_ch, &p->off_smean) || !conv_take(&top, p->n_ch, &p->off_sinv) ||
-        !conv_take(&top, act, &p->off_pre) || top > SIZE_MAX / sizeof(float) / 2)
+    if (!nc_nn_take(&top, p->n_w, &p->off[T_W]) || !nc_nn_take(&top, p->n_w, &p->off_dw) ||
+        !nc_nn_take(&top, p->n_ch, &p->off[T_GAMMA]) ||
+        !nc_nn_take(&top, p->n_ch, &p->off_dgamma) ||
+        !nc_nn_take(&top, p->n_ch, &p->off[T_BETA]) ||
+        !nc_nn_take(&top, p->n_ch, &p->off_dbeta) ||
+        !nc_nn_take(&top, p->n_ch, &p->off[T_MEAN]) ||
+        !nc_nn_take(&top, p->n_ch, &p->off[T_VAR]) ||
+        !nc_nn_take(&top, p->n_ch, &p->off_smean) || !nc_nn_take(&top, p->n_ch, &p->off_sinv) ||
+        !nc_nn_take(&top, act, &p->off_pre) || top > SIZE_MAX / sizeof(float) / 2)
         goto overflow;
     p->floats = top;
     size_t s = nc_conv2d_workspace(&p->cv), b = nc_batchnorm_workspace((int)cout);
-    p->scratch_bytes = conv_round((s > b ? s : b) / sizeof(float) + 1) * sizeof(float);
+    p->scratch_bytes = nc_nn_align_floats((s > b ? s : b) / sizeof(float) + 1) * sizeof(float);
     if (act > (SIZE_MAX - p->scratch_bytes) / sizeof(float) / 2)
         goto overflow;
     return NC_OK;

@@ -29,7 +29,6 @@
 #include "flatcaps_train.h"
 
 #define FC_ROLES (NC_ROLE_BIT(NC_ROLE_FLATCAPS))
-#define FC_ALIGN_FLOATS 16
 #define FC_DEFAULT_ROUTINGS 3
 #define FC_TARGET_SQ 1.0   /* E|s_j|^2 at initialisation */
 
@@ -49,22 +48,6 @@ typedef struct fc_layer {
     float *block;
     int cached_n;                /* batch of the last training forward, 0: none */
 } fc_layer;
-
-static size_t fc_round(size_t floats)
-{
-    return (floats + FC_ALIGN_FLOATS - 1) / FC_ALIGN_FLOATS * FC_ALIGN_FLOATS;
-}
-
-/* Reserves count floats at *top; 0 on overflow. */
-static int fc_take(size_t *top, size_t count, size_t *off)
-{
-    size_t r = fc_round(count);
-    if (r < count || *top + r < *top)
-        return 0;
-    *off = *top;
-    *top += r;
-    return 1;
-}
 
 static int fc_overflow(const fc_plan *p, nc_error *err)
 {
@@ -123,15 +106,15 @@ static int fc_plan_make(const nc_layer_ctx *ctx, const nc_layer_train_cfg *cfg, 
         __builtin_mul_overflow((size_t)n * (size_t)p->dim, (size_t)p->max_batch, &p->u))
         return fc_overflow(p, err);
     size_t top = 0;
-    if (!fc_take(&top, p->n_w, &p->off_w) || !fc_take(&top, p->n_w, &p->off_dw) ||
-        !fc_take(&top, p->n_b, &p->off_b) || !fc_take(&top, p->n_b, &p->off_db) ||
-        !fc_take(&top, p->n_skip ? p->u : 0, &p->off_u) ||
-        !fc_take(&top, p->cache, &p->off_cache) ||
+    if (!nc_nn_take(&top, p->n_w, &p->off_w) || !nc_nn_take(&top, p->n_w, &p->off_dw) ||
+        !nc_nn_take(&top, p->n_b, &p->off_b) || !nc_nn_take(&top, p->n_b, &p->off_db) ||
+        !nc_nn_take(&top, p->n_skip ? p->u : 0, &p->off_u) ||
+        !nc_nn_take(&top, p->cache, &p->off_cache) ||
         top > SIZE_MAX / sizeof(float) / 2)
         return fc_overflow(p, err);
     p->floats = top;
-    size_t wtop = fc_round(nc_class_caps_workspace(&p->cc) / sizeof(float));
-    if (!fc_take(&wtop, p->n_skip ? p->u : 0, &p->off_du) || wtop > SIZE_MAX / sizeof(float))
+    size_t wtop = nc_nn_align_floats(nc_class_caps_workspace(&p->cc) / sizeof(float));
+    if (!nc_nn_take(&wtop, p->n_skip ? p->u : 0, &p->off_du) || wtop > SIZE_MAX / sizeof(float))
         return fc_overflow(p, err);
     p->ws_bytes = wtop * sizeof(float);
     return NC_OK;
