@@ -273,9 +273,18 @@ function graph(    i, j, f, h, c, n, big) {
         h = file[i]
         if (!in_graph(h) || h !~ /\.h$/)
             continue
-        for (j = 1; j <= nfiles; j++)
-            if (file[j] ~ /^core\/src\/.*\.c$/ && stem(file[j]) == stem(h))
-                add_edge(h, file[j], "implemented by")
+        # X.h beside X.c; a public nascaps/X.h: core/src/X.c, else any
+        # core/src/DIR/X.c (data.h -> data/data.c), never both
+        top = "core/src/" stem(h) ".c"
+        for (j = 1; j <= nfiles; j++) {
+            if (file[j] !~ /^core\/src\/.*\.c$/ || stem(file[j]) != stem(h))
+                continue
+            if (h ~ /^core\/src\// && dirname(file[j]) != dirname(h))
+                continue
+            if (h !~ /^core\/src\// && (top in isfile) && file[j] != top)
+                continue
+            add_edge(h, file[j], "implemented by")
+        }
     }
     for (i = 1; i <= nimpl; i++) {
         n = 0

@@ -62,17 +62,6 @@ struct nc_registry {
     int scanned;
 };
 
-const char *nc_plugin_kind_name(int kind)
-{
-    switch (kind) {
-    case NC_KIND_LAYER: return "layer";
-    case NC_KIND_ACCELERATOR: return "accelerator";
-    case NC_KIND_OPTIMIZER: return "optimizer";
-    case NC_KIND_DATASET: return "dataset";
-    default: return NULL;
-    }
-}
-
 /* Smallest ops table the host accepts for a kind: every ABI 1.0 field. */
 static size_t min_ops_size(int kind)
 {

@@ -12,9 +12,7 @@
 #ifndef NASCAPS_OPTIMIZER_H
 #define NASCAPS_OPTIMIZER_H
 
-#include "pipeline.h"
 #include "plugin.h"
-#include "registry.h"
 #include "search.h"
 
 #ifdef __cplusplus
@@ -161,15 +159,6 @@ void nc_optimizer_state_free(nc_optimizer_state *st);
 
 /* The points of n candidates (obj points into each candidate). */
 void nc_candidate_points(const nc_candidate *cands, int n, nc_point *pts);
-
-/* ---- for the host ------------------------------------------------------ */
-
-/* Opens the optimizer section's plugin through nc_plugin_open and creates
- * it with env (borrowed until destroy): a plugin without the ABI 1.2
- * search entries is refused naming it. *info may be NULL. */
-int nc_optimizer_open(nc_registry *reg, const nc_pipeline *p, nc_optimizer_env *env,
-                      const nc_optimizer_ops **ops, void **h,
-                      const nc_plugin_info **info, nc_error *err);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 
 #include "error.h"
 #include "pipeline.h"
+#include "optimizer.h"
 #include "registry.h"
 
 #ifdef __cplusplus
@@ -78,6 +79,13 @@ typedef struct nc_run_outcome {
     int64_t trained;      /* candidates trained by this invocation */
     int final_trained;    /* stage 2 members finished by this invocation */
 } nc_run_outcome;
+
+/* Opens the optimizer section's plugin through nc_plugin_open and creates
+ * it with env (borrowed until destroy): a plugin without the ABI 1.2
+ * search entries is refused naming it. *info may be NULL. */
+int nc_optimizer_open(nc_registry *reg, const nc_pipeline *p, nc_optimizer_env *env,
+                      const nc_optimizer_ops **ops, void **h,
+                      const nc_plugin_info **info, nc_error *err);
 
 /* The tables of the sections the run loop owns (docs/CONFIG.md) and
  * their reader, which fills s->final_training and s->search. */

@@ -1,10 +1,8 @@
-/* open.c - an optimizer plugin opened from the optimizer section and
+/* optimizer_open.c - an optimizer plugin opened from the optimizer section and
  * created for a search (the run loop and `nascaps validate` share it). */
 #include <stdint.h>
 
-#include "nascaps/optimizer.h"
-#include "nascaps/pipeline.h"
-#include "nascaps/search.h"
+#include "nascaps/run.h"
 
 typedef struct open_ctx {
     nc_optimizer_env *env;
