@@ -82,6 +82,41 @@ static void test_good_plugin(void **state)
     assert_host_alive(reg);
 }
 
+/* A plugin built against ABI 1.2 has a table of 4-field entries: the
+ * loader reads it with that stride and hands out the 1.3 layout. */
+static void test_old_settings_table(void **state)
+{
+    nc_registry *reg = *state;
+    nc_error err;
+    const nc_plugin_info *info = NULL;
+    nc_error_clear(&err);
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, fx("oldtable", "oldtable"),
+                                      NULL, &info, &err), NC_OK);
+    assert_int_equal(info->desc->abi_minor, 2);
+    assert_non_null(info->settings);
+    assert_string_equal(info->settings[0].name, "speed");
+    assert_int_equal(info->settings[0].type, NC_SET_INT);
+    assert_string_equal(info->settings[0].default_text, "1");
+    assert_int_equal(info->settings[0].flags, 0);   /* no bounds before 1.3 */
+    assert_null(info->settings[0].choices);
+    assert_null(info->settings[0].alias);
+    assert_string_equal(info->settings[1].name, "depth");
+    assert_int_equal(info->settings[1].type, NC_SET_REAL);
+    assert_null(info->settings[2].name);
+    char want[600];
+    nc_setting_describe(&info->settings[0], want, sizeof want);
+    assert_string_equal(want, "integer");
+    assert_host_alive(reg);
+}
+
+static void test_bad_settings_table(void **state)
+{
+    assert_refusal(*state, fx("badtable", "badtable"),
+                   "plugin 'badtable' (accelerator): settings table entry 2 ('Bad Name') "
+                   "is not a valid name");
+    assert_host_alive(*state);
+}
+
 static void test_file_not_found(void **state)
 {
     assert_refusal(*state, "/nonexistent/nope.so", "file not found");
@@ -345,6 +380,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good_plugin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_settings_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_settings_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_shared_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_entry, setup, teardown),

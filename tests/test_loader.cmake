@@ -24,6 +24,8 @@ nc_loader_fixture(fx_multi 7 multi multi multi)
 nc_loader_fixture(fx_dup_a 8 dup dup dup_a)
 nc_loader_fixture(fx_dup_b 8 dup dup dup_b)
 nc_loader_fixture(fx_nodesc 9 nodesc nodesc nodesc)
+nc_loader_fixture(fx_oldtable 10 oldtable oldtable oldtable)
+nc_loader_fixture(fx_badtable 11 badtable badtable badtable)
 
 nc_add_test(test_loader SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_loader.c)
 target_compile_definitions(test_loader PRIVATE NC_FIXTURE_DIR="${NC_FIXTURE_DIR}")

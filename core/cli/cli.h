@@ -55,6 +55,9 @@ typedef struct nc_cli_options {
     const char **sets;        /* argv-borrowed "KEY=VALUE" strings */
     size_t n_sets;
     int json, quiet;
+    /* nc_cli_open also runs nc_session_check: the checks `nascaps
+     * validate` makes (set by run, train and correlate). */
+    int check;
 } nc_cli_options;
 
 /* Consumes a shared option at argv[*i] (advancing *i past its value);
@@ -70,10 +73,5 @@ void nc_cli_options_free(nc_cli_options *opt);
  * returns 0 and the caller frees all three. */
 int nc_cli_open(const nc_cli_options *opt, nc_pipeline **pipeline,
                 nc_settings *settings, nc_registry **registry);
-
-/* nc_session_check (what validate checks) on the parts of a session;
- * prints the message and returns the exit code on failure. */
-int nc_cli_check(nc_pipeline *pipeline, const nc_settings *settings,
-                 nc_registry *registry);
 
 #endif

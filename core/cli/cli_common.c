@@ -104,21 +104,14 @@ int nc_cli_open(const nc_cli_options *opt, nc_pipeline **pipeline,
     nc_session *s;
     if (nc_session_open(opt->pipeline, opt->sets, opt->n_sets, &s, &err))
         return nc_cli_fail(&err);
+    if (opt->check && nc_session_check(s, NULL, &err)) {
+        nc_session_free(s);
+        return nc_cli_fail(&err);
+    }
     *pipeline = s->pipeline;
     *settings = s->settings;
     *registry = s->registry;
     free(s);   /* the parts are the caller's now */
-    return NC_OK;
-}
-
-int nc_cli_check(nc_pipeline *pipeline, const nc_settings *settings,
-                 nc_registry *registry)
-{
-    nc_error err;
-    nc_error_clear(&err);
-    nc_session s = {pipeline, *settings, registry};
-    if (nc_session_check(&s, NULL, &err))
-        return nc_cli_fail(&err);
     return NC_OK;
 }
 

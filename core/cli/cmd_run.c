@@ -136,6 +136,7 @@ static int run(int argc, char **argv)
     nc_pipeline *pipeline;
     nc_settings settings;
     nc_registry *reg;
+    opt.check = 1;   /* what `nascaps validate` checks, in the same calls */
     if ((rc = nc_cli_open(&opt, &pipeline, &settings, &reg))) {
         nc_cli_options_free(&opt);
         return rc;

@@ -45,6 +45,8 @@ static void print_help(FILE *out)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "  %-10s %s\n", "help", "show the help of a command");
+    fprintf(out, "  %-10s %s\n", "help plugin NAME",
+            "the settings of a plugin or section (= plugins --settings NAME)");
     fprintf(out,
             "\n"
             "Options:\n"
@@ -98,6 +100,11 @@ int main(int argc, char **argv)
         if (argc < 3) {
             print_help(stdout);
             return NC_OK;
+        }
+        if (strcmp(argv[2], "plugin") == 0 || strcmp(argv[2], "settings") == 0) {
+            /* nascaps help plugin NAME = nascaps plugins --settings NAME */
+            char *args[4] = {"plugins", "--settings", argc > 3 ? argv[3] : NULL, NULL};
+            return nc_cli_plugins.run(argc > 3 ? 3 : 2, args);
         }
         return help_command(argv[2]);
     }

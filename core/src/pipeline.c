@@ -24,27 +24,34 @@ const char *nc_objective_name(int obj)
 
 #define NEAREST_MAX_LEN 255
 
+/* Optimal string alignment distance: insertions, deletions,
+ * substitutions and transpositions of neighbours ("dri" -> "dir") cost 1. */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    size_t row[NEAREST_MAX_LEN + 1];
+    size_t r0[NEAREST_MAX_LEN + 1], r1[NEAREST_MAX_LEN + 1], r2[NEAREST_MAX_LEN + 1];
+    size_t *before = r0, *prev = r1, *cur = r2;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                before[j - 2] + 1 < best)
+                best = before[j - 2] + 1;
+            cur[j] = best;
         }
+        size_t *t = before;
+        before = prev;
+        prev = cur;
+        cur = t;
     }
-    return row[lb];
+    return prev[lb];
 }
 
 const char *nc_nearest_name(const char *word, const char *const *candidates,
@@ -52,9 +59,10 @@ const char *nc_nearest_name(const char *word, const char *const *candidates,
 {
     if (!word || !candidates || strlen(word) > NEAREST_MAX_LEN)
         return NULL;
+    /* a third of the word, at least one edit: "dir" is not near "big" */
     size_t limit = strlen(word) / 3;
-    if (limit < 2)
-        limit = 2;
+    if (limit < 1)
+        limit = 1;
     const char *best = NULL;
     size_t best_d = SIZE_MAX;
     /* A word that starts a longer name ("mutation" of "mutation_rate")

@@ -15,6 +15,8 @@
 #define CASE_MULTI 7
 #define CASE_DUP 8
 #define CASE_NO_DESC 9
+#define CASE_OLD_TABLE 10   /* ABI 1.2: a settings table of 4-field entries */
+#define CASE_BAD_TABLE 11   /* a settings entry with an invalid name */
 
 #ifndef FIXTURE_NAME
 #define FIXTURE_NAME "fixture"
@@ -51,6 +53,31 @@ static const nc_setting_spec settings[] = {
     NC_SETTING_END,
 };
 
+/* The entry layout of ABI 1.0-1.2, as an older plugin was compiled. */
+typedef struct old_spec {
+    const char *name;
+    nc_setting_type type;
+    const char *default_text;
+    const char *help;
+} old_spec;
+static const old_spec old_settings[] __attribute__((unused)) = {
+    {"speed", NC_SET_INT, "1", "a setting for tests"},
+    {"depth", NC_SET_REAL, "2.5", "another"},
+    {NULL, 0, NULL, NULL},
+};
+static const nc_accelerator_ops old_ops __attribute__((unused)) = {
+    sizeof(nc_accelerator_ops), (const nc_setting_spec *)(const void *)old_settings,
+    create, cost, destroy, NULL,
+};
+static const nc_setting_spec bad_settings[] __attribute__((unused)) = {
+    NC_SETTING_INT("speed", 1, 0, 100, "fine"),
+    NC_SETTING_INT("Bad Name", 1, 0, 100, "not a key"),
+    NC_SETTING_END,
+};
+static const nc_accelerator_ops bad_ops __attribute__((unused)) = {
+    sizeof(nc_accelerator_ops), bad_settings, create, cost, destroy, NULL,
+};
+
 /* describe (optional) stays NULL: the host must not call it */
 static const nc_accelerator_ops ops __attribute__((unused)) = {
     sizeof(nc_accelerator_ops), settings, create, cost, destroy, NULL,
@@ -79,6 +106,11 @@ static const nc_plugin_desc descs[] = {
     NC_PLUGIN_DESCRIPTOR(NC_KIND_ACCELERATOR, "multi-b", "1.0", "second of two", &ops),
 #elif FIXTURE_CASE == CASE_NO_DESC
     {0, 0, 0, NULL, NULL, NULL, NULL},
+#elif FIXTURE_CASE == CASE_OLD_TABLE
+    {NC_ABI_MAJOR, 2, NC_KIND_ACCELERATOR, FIXTURE_NAME, "1.0", "built for ABI 1.2",
+     &old_ops},
+#elif FIXTURE_CASE == CASE_BAD_TABLE
+    NC_PLUGIN_DESCRIPTOR(NC_KIND_ACCELERATOR, FIXTURE_NAME, "1.0", "bad table", &bad_ops),
 #endif
 };
 
