@@ -87,6 +87,25 @@ int nc_accelerator_cost(nc_accelerator *acc, const nc_hw_op *ops, int n,
                              acc->info->desc->name, ops[i].name);
             return rc;
         }
+        /* a plugin's figures are checked before use: a NaN, an infinity
+         * or a negative cost would put the candidate on every front */
+        const double fig[6] = {c.cycles, c.power_mw, c.latency_ms, c.energy_mj,
+                               c.memory_bytes, c.weights};
+        static const char *const fig_name[6] = {"cycles", "power_mw", "latency_ms",
+                                                "energy_mj", "memory_bytes", "weights"};
+        for (int k = 0; k < 6; k++)
+            if (!isfinite(fig[k]) || fig[k] < 0)
+                return nc_error_set(err, NC_ERR_INPUT,
+                                    "%s: accelerator '%s': cost of operation '%.24s' gave "
+                                    "%s = %g (expected a finite number >= 0)",
+                                    acc->info->file, acc->info->desc->name, ops[i].name,
+                                    fig_name[k], fig[k]);
+        if (!isnan(c.area_um2) && (!isfinite(c.area_um2) || c.area_um2 < 0))
+            return nc_error_set(err, NC_ERR_INPUT,
+                                "%s: accelerator '%s': cost of operation '%.24s' gave "
+                                "area_um2 = %g (expected NaN or a finite number >= 0)",
+                                acc->info->file, acc->info->desc->name, ops[i].name,
+                                c.area_um2);
         t.energy_mj += c.energy_mj;
         t.latency_ms += c.latency_ms;
         t.weights += c.weights;

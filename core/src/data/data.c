@@ -165,6 +165,15 @@ static int read_native(nc_data *d, int split, int64_t i, float *img,
                             "image %lld, expected 0..%d", d->name, (long)lab,
                             psplit ? "test" : "train", (long long)src,
                             d->info.classes - 1);
+    /* The contract is pixels in [0, 1]; a plugin's NaN or 1e30 would train
+     * silently to chance accuracy. One pass over the image it just wrote,
+     * before normalisation (a small tolerance for rounding). */
+    for (size_t k = 0; k < d->native_size; k++)
+        if (!(img[k] >= -1e-6f && img[k] <= 1.000001f))
+            return nc_error_set(err, NC_ERR_INPUT,
+                                "dataset plugin '%s': read() gave pixel %zu of %s image "
+                                "%lld = %g, expected a number in [0, 1]", d->name, k,
+                                psplit ? "test" : "train", (long long)src, (double)img[k]);
     *label = lab;
     return NC_OK;
 }
@@ -297,6 +306,16 @@ int nc_data_open_ops(const nc_dataset_ops *ops, const char *name,
         (rc = compute_stats(d, err)) != NC_OK) {
         nc_data_close(d);
         return rc;
+    }
+    /* Probe the first image of each split now, so that a plugin handing
+     * out NaN, out-of-range pixels or labels is refused at open (and by
+     * validate), not after the first candidate started training. */
+    for (int s = 0; s < NC_DATA_SPLITS; s++) {
+        int32_t lab;
+        if (d->count[s] > 0 && (rc = read_native(d, s, 0, d->native, &lab, err)) != NC_OK) {
+            nc_data_close(d);
+            return rc;
+        }
     }
     d->fingerprint = fingerprint(d);
     fill_summary(d);
