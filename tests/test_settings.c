@@ -186,6 +186,31 @@ static void test_unknown_same_section(void **state)
     nc_pipeline_free(p);
 }
 
+/* --set integers are refused where a file's literal is: beyond 64 bits. */
+static void test_set_integer_overflow(void **state)
+{
+    (void)state;
+    nc_pipeline *p = NULL;
+    nc_error err;
+    const char *big[] = {"seed=99999999999999999999"};
+    assert_int_equal(nc_pipeline_load(NULL, big, 1, &p, &err), NC_ERR_INPUT);
+    assert_string_equal(err.msg, "--set seed: integer 99999999999999999999 does not fit in "
+                                 "64 bits");
+    const char *neg[] = {"training.epochs=-99999999999999999999L"};
+    assert_int_equal(nc_pipeline_load(NULL, neg, 1, &p, &err), NC_ERR_INPUT);
+    const char *hex[] = {"seed=0x1ffffffffffffffff"};
+    assert_int_equal(nc_pipeline_load(NULL, hex, 1, &p, &err), NC_ERR_INPUT);
+    /* the largest 64-bit value and a 32-bit overflow (promoted) still load */
+    const char *ok[] = {"seed=9223372036854775807", "training.max_params=5000000000"};
+    assert_int_equal(nc_pipeline_load(NULL, ok, 2, &p, &err), NC_OK);
+    nc_settings s;
+    assert_int_equal(nc_pipeline_settings(p, &s, &err), NC_OK);
+    assert_true(s.seed == 9223372036854775807ULL);
+    assert_int_equal(s.training.max_params, 5000000000LL);
+    nc_settings_free(&s);
+    nc_pipeline_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_core_tables_parse),
         cmocka_unit_test(test_unknown_same_section),
+        cmocka_unit_test(test_set_integer_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,12 +269,35 @@ static const config_setting_t *parse_literal(config_t *tmp, const char *value)
     return strcmp(config_setting_name(v), "v") == 0 ? v : NULL;
 }
 
+/* Non-zero when v is one integer literal (sign, decimal or hex digits, an
+ * optional L) whose value does not fit in 64 bits: libconfig would
+ * saturate it, a file's literal is refused, so is this one. */
+static int integer_overflows(const char *v)
+{
+    const char *d = v + (*v == '-' || *v == '+');
+    int hex = d[0] == '0' && (d[1] == 'x' || d[1] == 'X');
+    const char *digits = hex ? d + 2 : d;
+    size_t n = strspn(digits, hex ? "0123456789abcdefABCDEF" : "0123456789");
+    if (n == 0 || !(digits[n] == '\0' || (digits[n] == 'L' && digits[n + 1] == '\0')))
+        return 0;
+    errno = 0;
+    if (hex)
+        (void)strtoull(digits, NULL, 16);
+    else
+        (void)strtoll(v, NULL, 10);
+    return errno == ERANGE;
+}
+
 static int apply_override(nc_pipeline *p, const char *ov, nc_error *err)
 {
     const char *eq = strchr(ov, '=');
     if (!eq || eq == ov)
         return nc_error_set(err, NC_ERR_INPUT, "--set %s: expected KEY=VALUE",
                             ov);
+    if (integer_overflows(eq + 1))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "--set %.*s: integer %s does not fit in 64 bits",
+                            (int)(eq - ov), ov, eq + 1);
     size_t klen = (size_t)(eq - ov);
     for (const char *c = ov; c < eq;) {
         const char *dot = memchr(c, '.', (size_t)(eq - c));
