@@ -117,6 +117,39 @@ static void test_bad_settings_table(void **state)
     assert_host_alive(*state);
 }
 
+/* A command that names its plugin loads NAME.so and nothing else of the
+ * folder: a broken file beside it is not even opened until a full scan
+ * (`nascaps plugins`) asks for everything. */
+static void test_find_loads_only_what_it_needs(void **state)
+{
+    nc_registry *reg = *state;
+    char *tmp = nc_test_tmpdir(), path[4200];
+    size_t n = 0;
+    char *good = nc_test_read_file(fx("good", "good"), &n);
+    assert_non_null(good);
+    snprintf(path, sizeof path, "%s/good.so", tmp);
+    nc_test_write_file(path, good, n);
+    free(good);
+    snprintf(path, sizeof path, "%s/aaa-broken.so", tmp);
+    nc_test_write_file(path, "not an ELF file", 15);
+    nc_error err;
+    nc_error_clear(&err);
+    assert_int_equal(nc_registry_add_dir(reg, tmp, NULL, &err), NC_OK);
+    const nc_plugin_info *info = NULL;
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, "good", NULL, &info, &err),
+                     NC_OK);
+    assert_int_equal(nc_registry_refusal_count(reg), 0);
+    /* a name no file is named after: the full scan, which meets the file */
+    assert_int_equal(nc_registry_find(reg, NC_KIND_ACCELERATOR, "nothing", NULL, &info, &err),
+                     NC_ERR_INPUT);
+    int seen = 0;
+    for (size_t i = 0; i < nc_registry_refusal_count(reg); i++)
+        seen = seen || strstr(nc_registry_refusal_at(reg, i), "aaa-broken.so") != NULL;
+    assert_true(seen);
+    nc_test_rmtree(tmp);
+    free(tmp);
+}
+
 static void test_file_not_found(void **state)
 {
     assert_refusal(*state, "/nonexistent/nope.so", "file not found");
@@ -382,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_good_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_settings_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_settings_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_loads_only_what_it_needs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_shared_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_entry, setup, teardown),

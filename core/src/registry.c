@@ -60,6 +60,7 @@ struct nc_registry {
     refusal *refusals;
     size_t n_refusals;
     int scanned;
+    int path_built;     /* build_search_path ran */
 };
 
 /* Smallest ops table the host accepts for a kind: every ABI 1.0 field. */
@@ -576,12 +577,42 @@ static int build_search_path(nc_registry *reg, nc_error *err)
     return NC_OK;
 }
 
+static int ensure_search_path(nc_registry *reg, nc_error *err)
+{
+    if (reg->path_built)
+        return NC_OK;
+    reg->path_built = 1;
+    return build_search_path(reg, err);
+}
+
+/* A plugin named N usually lives in N.so: look there first, folder by
+ * folder, so a command loads the plugins it names and not every .so of
+ * every folder (a broken or hostile file it does not need is never
+ * dlopen'ed). Other names (mnist in idx.so) fall back to the full scan. */
+static const plugin_rec *find_by_file_name(nc_registry *reg, int kind, const char *what)
+{
+    if (strlen(what) > 64)
+        return NULL;
+    for (size_t i = 0; i < reg->n_dirs; i++) {
+        char full[PATH_MAX];
+        struct stat st;
+        snprintf(full, sizeof full, "%s/%s.so", reg->dirs[i].path, what);
+        if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        load_file(reg, full, (int)i);
+        const plugin_rec *p = find_active(reg, kind, what);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
 int nc_registry_scan(nc_registry *reg, nc_error *err)
 {
     if (reg->scanned)
         return NC_OK;
     reg->scanned = 1;
-    int rc = build_search_path(reg, err);
+    int rc = ensure_search_path(reg, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < reg->n_dirs; i++)
@@ -693,10 +724,19 @@ int nc_registry_find(nc_registry *reg, int kind, const char *what,
     if (is_path(what))
         return find_by_path(reg, kind, what, where, out, err);
 
-    int rc = nc_registry_scan(reg, err);
+    int rc = ensure_search_path(reg, err);
     if (rc)
         return rc;
     const plugin_rec *p = find_active(reg, kind, what);
+    if (!p && !reg->scanned)
+        p = find_by_file_name(reg, kind, what);
+    if (p) {
+        *out = &p->info;
+        return NC_OK;
+    }
+    if ((rc = nc_registry_scan(reg, err)))
+        return rc;
+    p = find_active(reg, kind, what);
     if (p) {
         *out = &p->info;
         return NC_OK;
