@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -146,12 +147,51 @@ static void test_dataset_pixels_checked(void **state)
     }
 }
 
+/* One rule for relative paths: a plugin path in a pipeline is relative to
+ * the pipeline's folder, for every command, wherever the user stands. */
+static void test_plugin_path_relative_to_pipeline(void **state)
+{
+    (void)state;
+    char path[4300], *out, *err;
+    size_t n = 0;
+    char *so = nc_test_read_file(NC_TEST_PLUGIN_DIR "/capsacc.so", &n);
+    assert_non_null(so);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/sub/plugs", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/sub/plugs/mycapsacc.so", dir);
+    nc_test_write_file(path, so, n);
+    free(so);
+    const char *chr = write_in_dir("small.chr", SMALL);
+    char chr_copy[4096];
+    snprintf(chr_copy, sizeof chr_copy, "%s", chr);
+    snprintf(path, sizeof path, "%s/sub/p.cfg", dir);
+    const char *text = "accelerator = { plugin = \"plugs/mycapsacc.so\"; };\n";
+    nc_test_write_file(path, text, strlen(text));
+    for (int i = 0; i < 2; i++) {
+        char args[9000], cmd[9500];
+        if (i == 0)
+            snprintf(args, sizeof args, "estimate --json -c '%s' '%s'", path, chr_copy);
+        else
+            snprintf(args, sizeof args, "validate '%s'", path);
+        snprintf(cmd, sizeof cmd, "cd / && '%s' %s", NC_TEST_CLI, args);
+        int rc = nc_test_run(cmd, &out, &err);
+        if (rc != 0)
+            fail_msg("%s: exit %d [%s]", args, rc, err);
+        assert_non_null(strstr(out, "sub/plugs/mycapsacc.so"));
+        free(out);
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_estimate_refuses_lying_costs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_marks_lying_costs_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_pixels_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_path_relative_to_pipeline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
