@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,7 +51,11 @@ static void fill(nc_eval_rec *e, const char *genotype, int generation)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->genotype, sizeof e->genotype, "%s", genotype);
-    snprintf(e->gid, sizeof e->gid, "0123456789ab");
+    /* the id of the genotype text, as nc_genotype_id derives it (the store
+     * re-derives it on every read) */
+    char hex[17];
+    nc_hash64_hex(nc_hash64(genotype, strlen(genotype)), hex);
+    snprintf(e->gid, sizeof e->gid, "%.12s", hex);
     snprintf(e->cache_key, sizeof e->cache_key, "00000000000000aa");
     snprintf(e->status, sizeof e->status, "ok");
     e->generation = generation;
@@ -108,7 +113,26 @@ static void test_evaluations(void **state)
     nc_run_objectives(back, 3, objectives, obj, &viol);
     assert_true(obj[0] == 1.0 && obj[1] == 1.5 && obj[2] == 1234.0 && viol == 1.0);
     assert_int_equal(nc_store_eval_get(st, 999, back, &err), NC_ERR_INPUT);
+    int64_t first = e->id;
     free(e);
+    nc_store_close(st);
+
+    /* A folder from elsewhere: an id that would name a file outside it is
+     * refused on read, whatever reads it. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/e.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE evaluations SET gid = '../../../X' WHERE id = %lld",
+             (long long)first);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    int fresh;
+    assert_int_equal(nc_store_open(path, 1, &st, &fresh, &err), NC_OK);
+    assert_int_equal(nc_store_eval_get(st, first, back, &err), NC_ERR_INPUT);
+    if (!strstr(err.msg, ": id '../../../X' is not the id of its genotype ("))
+        fail_msg("%s", err.msg);
     free(back);
     nc_store_close(st);
 }
@@ -155,6 +179,20 @@ static void test_generations_and_final(void **state)
     free(prank);
     free(pcrowd);
 
+    /* evaluations 1..3, whose ids name the stage-2 files */
+    nc_eval_rec *ev = malloc(sizeof *ev);
+    const char *genos[3] = {"[[0,8,1,1,3,1,8,4,1],[-1],[1]]", "[[0,8,1,1,5,1,8,4,1],[-1],[1]]",
+                            "[[0,8,1,1,7,1,8,4,1],[-1],[1]]"};
+    for (int i = 0; i < 3; i++) {
+        fill(ev, genos[i], 1);
+        assert_int_equal(nc_store_eval_add(st, ev, NULL, 0, &err), NC_OK);
+    }
+    char gid3[13];
+    snprintf(gid3, sizeof gid3, "%s", ev->gid);
+    free(ev);
+    char wname[64];
+    snprintf(wname, sizeof wname, "front/%s.e2.bin", gid3);
+
     float adam[6] = {1, 2, 3, 4, 5, 6};
     nc_final_rec f = {0};
     f.eval_id = 3;
@@ -162,7 +200,7 @@ static void test_generations_and_final(void **state)
     snprintf(f.status, sizeof f.status, "training");
     f.test_accuracy = 0.5;
     f.validation_accuracy = NAN;
-    snprintf(f.weights, sizeof f.weights, "front/x.e2.bin");
+    snprintf(f.weights, sizeof f.weights, "%s", wname);
     nc_rng_seed(&f.shuffle, 1);
     nc_rng_seed(&f.augment, 2);
     f.adam_step = 77;
@@ -179,9 +217,16 @@ static void test_generations_and_final(void **state)
     assert_int_equal(r.adam_count, 3);
     assert_memory_equal(r.adam_read, adam, sizeof adam);
     assert_memory_equal(&r.augment, &f.augment, sizeof f.augment);
-    assert_string_equal(r.weights, "front/x.e2.bin");
+    assert_string_equal(r.weights, wname);
     assert_true(isnan(r.validation_accuracy));
     free(r.adam_read);
+    /* a weights path that is not the one derived from the id is refused:
+     * the run renames and unlinks it */
+    snprintf(f.weights, sizeof f.weights, "../../../etc/x");
+    assert_int_equal(nc_store_final_put(st, &f, &ep, &err), 0);
+    assert_int_equal(nc_store_final_get(st, 3, &r, &found, &err), NC_ERR_INPUT);
+    if (!strstr(err.msg, "stage 2 of evaluation 3: weights file '../../../etc/x' is not front/"))
+        fail_msg("%s", err.msg);
     assert_int_equal(nc_store_final_get(st, 4, &r, &found, &err), 0);
     assert_int_equal(found, 0);
     nc_store_close(st);
@@ -263,6 +308,53 @@ static void test_pipeline_compare(void **state)
     assert_non_null(strstr(err.msg, "the stored pipeline does not parse"));
 }
 
+/* A run folder from elsewhere with a planted link is refused before
+ * anything is written through it. */
+static void test_planted_links(void **state)
+{
+    (void)state;
+    const char *names[] = {"results.lock", "results.db", "pareto.csv.tmp", "front/abc.chr"};
+    for (int i = 0; i < 4; i++) {
+        char folder[1024], link[1200], target[1200], want[1400];
+        snprintf(folder, sizeof folder, "%s/planted%d", dir, i);
+        nc_error err;
+        assert_int_equal(nc_run_mkdirs(folder, &err), 0);
+        snprintf(target, sizeof target, "%s/outside%d", dir, i);
+        nc_test_write_file(target, "keep", 4);
+        if (strchr(names[i], '/')) {
+            snprintf(link, sizeof link, "%s/front", folder);
+            assert_int_equal(mkdir(link, 0755), 0);
+        }
+        snprintf(link, sizeof link, "%s/%s", folder, names[i]);
+        assert_int_equal(symlink(target, link), 0);
+        int fd = -1;
+        assert_int_equal(nc_run_lock(folder, &fd, &err), NC_ERR_INPUT);
+        snprintf(want, sizeof want, "%s: is a symbolic link: a run folder's files must not "
+                                    "point elsewhere (refusing the folder)", link);
+        assert_string_equal(err.msg, want);
+        size_t n = 0;
+        char *back = nc_test_read_file(target, &n);
+        assert_int_equal(n, 4);
+        assert_memory_equal(back, "keep", 4);
+        free(back);
+    }
+    /* nc_run_write_file creates its .tmp afresh: a link planted after the
+     * check is removed, not written through */
+    char folder[1024], link[1200], target[1200];
+    snprintf(folder, sizeof folder, "%s/late", dir);
+    nc_error err;
+    assert_int_equal(nc_run_mkdirs(folder, &err), 0);
+    snprintf(target, sizeof target, "%s/late-outside", dir);
+    nc_test_write_file(target, "keep", 4);
+    snprintf(link, sizeof link, "%s/pareto.csv.tmp", folder);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(nc_run_write_file(folder, "pareto.csv", "id\n", &err), NC_OK);
+    size_t n = 0;
+    char *back = nc_test_read_file(target, &n);
+    assert_int_equal(n, 4);
+    free(back);
+}
+
 static void test_lock_and_move_aside(void **state)
 {
     (void)state;
@@ -328,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_foreign_databases),
         cmocka_unit_test(test_pipeline_compare),
         cmocka_unit_test(test_lock_and_move_aside),
+        cmocka_unit_test(test_planted_links),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

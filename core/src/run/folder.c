@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,11 +37,62 @@ int nc_run_mkdirs(const char *dir, nc_error *err)
     return NC_OK;
 }
 
+/* The files a run writes, renames or removes in its folder. */
+static const char *const run_files[] = {
+    "results.db", "results.db-wal", "results.db-shm", "results.db-journal", "results.lock",
+    "pareto.csv", "pareto.json", "hypervolume.csv", "pareto.csv.tmp", "pareto.json.tmp",
+    "hypervolume.csv.tmp", NULL};
+
+static int suspicious(const char *path, int want_dir, nc_error *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return errno == ENOENT ? NC_OK
+                               : nc_error_set(err, NC_ERR_INPUT, "%s: %s", path, strerror(errno));
+    if (S_ISLNK(sb.st_mode))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: is a symbolic link: a run folder's files must not point "
+                            "elsewhere (refusing the folder)", path);
+    if (want_dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+        return nc_error_set(err, NC_ERR_INPUT, "%s: is not a %s (refusing the folder)", path,
+                            want_dir ? "folder" : "regular file");
+    return NC_OK;
+}
+
+int nc_run_folder_check(const char *dir, nc_error *err)
+{
+    char path[NC_PATH_MAX + 300];
+    for (int i = 0; run_files[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, run_files[i]);
+        if (suspicious(path, 0, err))
+            return err->status;
+    }
+    snprintf(path, sizeof path, "%s/front", dir);
+    if (suspicious(path, 1, err))
+        return err->status;
+    DIR *d = opendir(path);
+    if (!d)
+        return NC_OK;
+    struct dirent *de;
+    int rc = NC_OK;
+    while (rc == NC_OK && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char file[NC_PATH_MAX + 600];
+        snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+        rc = suspicious(file, 0, err);
+    }
+    closedir(d);
+    return rc;
+}
+
 int nc_run_lock(const char *dir, int *fd, nc_error *err)
 {
     char path[NC_PATH_MAX + 32];
+    if (nc_run_folder_check(dir, err))
+        return err->status;
     snprintf(path, sizeof path, "%s/results.lock", dir);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (*fd < 0)
         return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open the lock file: %s", path,
                             strerror(errno));
@@ -110,9 +162,19 @@ int nc_run_write_file(const char *dir, const char *name, const char *text, nc_er
     char path[NC_PATH_MAX + 256], tmp[NC_PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot write: %s", tmp, strerror(errno));
+    /* created afresh, never through a link planted at the name (a stale
+     * .tmp of a killed run is removed first; unlink removes a link, not
+     * what it points to) */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot write: %s", tmp, strerror(e));
+    }
     size_t len = strlen(text);
     int bad = fwrite(text, 1, len, f) != len;
     bad |= fflush(f) != 0;

@@ -161,6 +161,10 @@ int nc_run_rng_parse(const char *text, nc_rng *rng);
 
 /* Takes the folder's lock (results.lock, an fcntl lock that dies with the
  * process). *fd is kept open for the run's life (close it to unlock). */
+/* Refuses a folder whose run files (results.db and its journals, the lock,
+ * the reports, front/ and what it holds) are symbolic links or not what
+ * they should be: a folder from elsewhere must not redirect a write. */
+int nc_run_folder_check(const char *dir, nc_error *err);
 int nc_run_lock(const char *dir, int *fd, nc_error *err);
 /* Moves dir/results.db (and its -wal) aside to results.db.N. */
 int nc_run_move_aside(const char *dir, char *moved, size_t size, nc_error *err);

@@ -164,7 +164,9 @@ int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh, nc
     }
     st->readonly = readonly;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    /* NOFOLLOW: a results.db planted as a link elsewhere is not opened */
+    int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                             NULL);
     if (rc != SQLITE_OK) {
         nc_error_set(err, readonly && rc == SQLITE_CANTOPEN ? NC_ERR_INPUT : NC_ERR_INTERNAL,
                      "%s: cannot open: %s", path,
@@ -271,7 +273,22 @@ int nc_store_meta_set(nc_store *st, const char *key, const char *value, nc_error
     " validation_accuracy, energy_mj, latency_ms, memory_kib, params, macs, epochs_done," \
     " train_seconds, seconds"
 
-static void read_eval(sqlite3_stmt *s, nc_eval_rec *e)
+/* A run folder may come from someone else: the id names files
+ * (front/<id>.chr, front/<id>.bin), so it is re-derived from the genotype
+ * text it belongs to, never trusted as written. */
+static int check_gid(const nc_store *st, const nc_eval_rec *e, nc_error *err)
+{
+    char hex[17];
+    nc_hash64_hex(nc_hash64(e->genotype, strlen(e->genotype)), hex);
+    if (strlen(e->gid) == 12 && strncmp(e->gid, hex, 12) == 0)
+        return NC_OK;
+    return nc_error_set(err, NC_ERR_INPUT,
+                        "%s: evaluation %" PRId64 ": id '%.40s' is not the id of its genotype "
+                        "(%.12s): the database was altered; refusing it",
+                        st->path, e->id, e->gid, hex);
+}
+
+static int read_eval(const nc_store *st, sqlite3_stmt *s, nc_eval_rec *e, nc_error *err)
 {
     e->id = sqlite3_column_int64(s, 0);
     e->generation = sqlite3_column_int(s, 1);
@@ -291,6 +308,7 @@ static void read_eval(sqlite3_stmt *s, nc_eval_rec *e)
     e->epochs_done = sqlite3_column_int(s, 15);
     e->train_seconds = col_real(s, 16);
     e->seconds = col_real(s, 17);
+    return check_gid(st, e, err);
 }
 
 int nc_store_eval_find(nc_store *st, const char *genotype, const char *cache_key,
@@ -308,8 +326,8 @@ int nc_store_eval_find(nc_store *st, const char *genotype, const char *cache_key
     sqlite3_bind_text(s, 2, cache_key, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
-        read_eval(s, out);
-        *found = 1;
+        rc = read_eval(st, s, out, err);
+        *found = rc == NC_OK;
     } else if (step != SQLITE_DONE)
         rc = db_error(st, err, "cannot read evaluations");
     sqlite3_finalize(s);
@@ -342,7 +360,7 @@ int nc_store_eval_get(nc_store *st, int64_t id, nc_eval_rec *out, nc_error *err)
     sqlite3_bind_int64(s, 1, id);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW)
-        read_eval(s, out);
+        rc = read_eval(st, s, out, err);
     else if (step == SQLITE_DONE)
         rc = nc_error_set(err, NC_ERR_INPUT, "%s: evaluation %" PRId64 " is missing", st->path,
                           id);
@@ -632,6 +650,28 @@ int nc_store_population(nc_store *st, int gen, int64_t **eval_ids, int **rank,
     return rc;
 }
 
+/* The weights file of a stage-2 record is renamed and unlinked by the
+ * run: its name must be the one the run itself would give it, derived
+ * from the evaluation's (re-derived) id, never a path taken as written. */
+static int check_weights_name(nc_store *st, const nc_final_rec *r, nc_error *err)
+{
+    if (!r->weights[0])
+        return NC_OK;
+    nc_eval_rec e;
+    int rc = nc_store_eval_get(st, r->eval_id, &e, err);
+    if (rc)
+        return rc;
+    char done[64], partial[64];
+    snprintf(done, sizeof done, "front/%s.bin", e.gid);
+    snprintf(partial, sizeof partial, "front/%s.e%d.bin", e.gid, r->epochs_done);
+    if (strcmp(r->weights, done) == 0 || strcmp(r->weights, partial) == 0)
+        return NC_OK;
+    return nc_error_set(err, NC_ERR_INPUT,
+                        "%s: stage 2 of evaluation %" PRId64 ": weights file '%.80s' is not "
+                        "%s or %s: the database was altered; refusing it",
+                        st->path, r->eval_id, r->weights, done, partial);
+}
+
 int nc_store_final_get(nc_store *st, int64_t eval_id, nc_final_rec *out, int *found,
                        nc_error *err)
 {
@@ -673,6 +713,8 @@ int nc_store_final_get(nc_store *st, int64_t eval_id, nc_final_rec *out, int *fo
                 out->adam_count = (size_t)bytes / (2 * sizeof(float));
             }
         }
+        if (rc == NC_OK)
+            rc = check_weights_name(st, out, err);
         *found = rc == NC_OK;
     } else if (step != SQLITE_DONE)
         rc = db_error(st, err, "cannot read stage 2");
