@@ -572,9 +572,33 @@ static void test_include(void **state)
 
     const char *noinc = write_cfg("noinc.cfg", "seed = 1;\n@include \"missing.cfg\"\n");
     assert_int_equal(nc_pipeline_load(noinc, NULL, 0, &p, &err), NC_ERR_INPUT);
-    snprintf(want, sizeof want, "%s/noinc.cfg:2: syntax error: cannot open include file",
-             dir);
+    snprintf(want, sizeof want, "%s/noinc.cfg:2: @include: %s/missing.cfg: cannot read: No such "
+             "file or directory", dir, dir);
     assert_string_equal(err.msg, want);
+
+    /* Checked before libconfig sees them: a folder (its scanner would exit
+     * the process), a FIFO (would block), a NUL byte. */
+    char adir[4200];
+    snprintf(adir, sizeof adir, "%s/adir", dir);
+    assert_int_equal(mkdir(adir, 0755), 0);
+    const char *incdir = write_cfg("incdir.cfg", "seed = 1;\n\n@include \"adir\"\n");
+    assert_int_equal(nc_pipeline_load(incdir, NULL, 0, &p, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s/incdir.cfg:3: @include: %s/adir: is a folder, not a "
+             "pipeline file", dir, dir);
+    assert_string_equal(err.msg, want);
+    char fifo[4200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.cfg", dir);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(nc_pipeline_load(fifo, NULL, 0, &p, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: is not a regular file, not a pipeline file", fifo);
+    assert_string_equal(err.msg, want);
+    const char *incfifo = write_cfg("incfifo.cfg", "@include \"fifo.cfg\"\n");
+    assert_int_equal(nc_pipeline_load(incfifo, NULL, 0, &p, &err), NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "incfifo.cfg:1: @include: "));
+    snprintf(want, sizeof want, "%s/nul.cfg", dir);
+    nc_test_write_file(want, "seed = 1;\0\n", 11);
+    assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "nul.cfg: byte 9: a NUL byte: not a text file"));
 
     snprintf(want, sizeof want, "%s/absent.cfg", dir);
     assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);

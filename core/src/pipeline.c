@@ -3,12 +3,14 @@
  * settings exist, their defaults and bounds belong to the modules that use
  * them (docs/ARCHITECTURE.md, "Settings"); nothing here knows them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pipeline_priv.h"
 
@@ -489,15 +491,116 @@ static int check_integers(nc_pipeline *p, nc_error *err)
     return NC_OK;
 }
 
+/* Pipelines are small text: more is a mistake (or an attack on memory). */
+#define PIPELINE_MAX_BYTES (16u << 20)
+/* libconfig's own include depth limit is 10. */
+#define INCLUDE_MAX_DEPTH 10
+
+/* Reads a whole pipeline (or included) file, refusing what libconfig
+ * would mishandle: a FIFO or device (it would block forever), a folder
+ * (libconfig's scanner exits the process on one), a NUL byte, a file over
+ * PIPELINE_MAX_BYTES. `via` names the @include line that asked for it
+ * ("" for the pipeline itself). malloc'd text in *out. */
+static int read_text(const char *path, const char *via, char **out, nc_error *err)
+{
+    *out = NULL;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return nc_error_set(err, NC_ERR_INPUT, "%s%s: cannot read: %s", via, path,
+                            strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return nc_error_set(err, NC_ERR_INPUT, "%s%s: is %s, not a pipeline file", via, path,
+                            dir ? "a folder" : "not a regular file");
+    }
+    if (st.st_size > (off_t)PIPELINE_MAX_BYTES) {
+        close(fd);
+        return nc_error_set(err, NC_ERR_INPUT, "%s%s: %lld bytes, more than a pipeline may "
+                            "have (%u)", via, path, (long long)st.st_size,
+                            PIPELINE_MAX_BYTES);
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    if (!text) {
+        close(fd);
+        return oom(err);
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    text[got] = '\0';
+    const char *nul = memchr(text, '\0', got);
+    if (nul) {
+        size_t at = (size_t)(nul - text);
+        free(text);
+        return nc_error_set(err, NC_ERR_INPUT, "%s%s: byte %zu: a NUL byte: not a text file",
+                            via, path, at);
+    }
+    *out = text;
+    return NC_OK;
+}
+
+/* Checks every file an @include of text would read, recursively, before
+ * libconfig sees any of them. dir: the include folder (NULL: cwd). */
+static int check_includes(const char *file, const char *text, const char *dir, int depth,
+                          nc_error *err)
+{
+    int line = 1;
+    for (const char *c = text; *c; c++) {
+        if (*c == '\n') {
+            line++;
+            continue;
+        }
+        if (c != text && c[-1] != '\n')
+            continue;
+        const char *t = c;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (strncmp(t, "@include", 8) != 0)
+            continue;
+        t += 8;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (*t != '"')
+            continue;   /* libconfig reports the syntax */
+        const char *end = strchr(t + 1, '"');
+        const char *eol = strchr(t + 1, '\n');
+        if (!end || (eol && end > eol))
+            continue;
+        char name[NC_PATH_MAX], path[2 * NC_PATH_MAX], via[NC_PATH_MAX + 64];
+        snprintf(name, sizeof name, "%.*s", (int)(end - t - 1), t + 1);
+        if (name[0] == '/' || !dir)
+            snprintf(path, sizeof path, "%s", name);
+        else
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(via, sizeof via, "%s:%d: @include: ", file, line);
+        if (depth >= INCLUDE_MAX_DEPTH)
+            return nc_error_set(err, NC_ERR_INPUT, "%s%s: includes nested deeper than %d",
+                                via, path, INCLUDE_MAX_DEPTH);
+        char *inc = NULL;
+        int rc = read_text(path, via, &inc, err);
+        if (!rc)
+            rc = check_includes(path, inc, dir, depth + 1, err);
+        free(inc);
+        if (rc)
+            return rc;
+    }
+    return NC_OK;
+}
+
 static int read_file(nc_pipeline *p, const char *path, nc_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot read: %s", path,
-                            strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: is a folder, not a pipeline file", path);
+    char *text = NULL;
+    int rc = read_text(path, "", &text, err);
+    if (rc)
+        return rc;
     if (!(p->file = strdup(path)))
         return oom(err);
     const char *slash = strrchr(path, '/');
@@ -508,6 +611,10 @@ static int read_file(nc_pipeline *p, const char *path, nc_error *err)
         /* @include "x.cfg" means next to the pipeline, not the cwd. */
         config_set_include_dir(&p->cfg, p->dir);
     }
+    rc = check_includes(path, text, p->dir, 1, err);
+    free(text);
+    if (rc)
+        return rc;
     errno = 0;
     if (config_read_file(&p->cfg, path))
         return check_integers(p, err);
@@ -517,12 +624,12 @@ static int read_file(nc_pipeline *p, const char *path, nc_error *err)
     char tmp[NC_PATH_MAX];
     const char *file = display_file(p, config_error_file(&p->cfg), tmp,
                                     sizeof tmp);
-    const char *text = config_error_text(&p->cfg);
-    if (!text || strcmp(text, "syntax error") == 0)
+    const char *etext = config_error_text(&p->cfg);
+    if (!etext || strcmp(etext, "syntax error") == 0)
         return nc_error_set(err, NC_ERR_INPUT, "%s:%d: syntax error", file,
                             config_error_line(&p->cfg));
     return nc_error_set(err, NC_ERR_INPUT, "%s:%d: syntax error: %s", file,
-                        config_error_line(&p->cfg), text);
+                        config_error_line(&p->cfg), etext);
 }
 
 static char *pipeline_name(const char *path)
