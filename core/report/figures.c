@@ -330,7 +330,7 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
         s->size = 5.0;
         set_rgb(s, 0.85, 0.1, 0.1);
         char ramp[64];
-        snprintf(ramp, sizeof ramp, "generation 0 .. %d", last_gen);
+        snprintf(ramp, sizeof ramp, "generation 0 (initial) .. %d", last_gen);
         if (!(fig->plot->shade_label = strdup(ramp)))
             rc = 1;
         nc_plot_auto_log(fig->plot);
