@@ -24,7 +24,7 @@ typedef enum core_kind {
     CK_PLUGIN,      /* const char *: a plugin name or a path to a .so */
     CK_CHOICE,      /* const char *: one of choices */
     CK_NORMALIZE,   /* const char *: one of choices, NULL when unset */
-    CK_PATH_LIST,   /* plugin_path */
+    CK_PATH_LIST,   /* plugin_path, baselines */
     CK_OBJECTIVES,
     CK_OUTPUT_DIR,
     CK_SEARCH_SPACE, /* search_space.*: nc_space_from_section() (search.h) */
@@ -64,6 +64,10 @@ static const core_key core_keys[] = {
             "one seed for every random choice of the run"),
     SPECIAL_KEY("plugin_path", NC_SET_STRING_LIST, CK_PATH_LIST, "[]",
                 "extra plugin folders, searched first (relative to the "
+                "pipeline's folder)"),
+    SPECIAL_KEY("baselines", NC_SET_STRING_LIST, CK_PATH_LIST, "[]",
+                "genotype files (.chr) evaluated like candidates, never told to "
+                "the optimizer, and compared with the front (relative to the "
                 "pipeline's folder)"),
     STR_KEY("dataset.plugin", CK_PLUGIN, "idx", NULL, dataset.plugin,
             "dataset plugin: idx, cifar10, svhn, synthetic or a path to a .so"),
@@ -1022,29 +1026,30 @@ static int read_objectives(const nc_section *root, nc_settings *out,
     return NC_ERR_INPUT;
 }
 
-static int read_plugin_path(const nc_pipeline *p, const nc_section *root,
-                            nc_settings *out, nc_error *err)
+/* A list of paths (plugin_path, baselines), each relative to the file
+ * that names it. */
+static int read_path_list(const nc_pipeline *p, const nc_section *root, const char *key,
+                          char ***paths, size_t *count, nc_error *err)
 {
     const char **list = NULL;
     size_t n = 0;
-    if (nc_section_get_string_list(root, "plugin_path", &list, &n, err))
+    if (nc_section_get_string_list(root, key, &list, &n, err))
         return err->status;
     if (n == 0)
         return NC_OK;
     char dirbuf[NC_PATH_MAX];
-    const char *dir = nc_pl_base_dir(p, nc_pl_lookup(root, "plugin_path"),
-                                     dirbuf, sizeof dirbuf);
-    out->plugin_path = calloc(n, sizeof *out->plugin_path);
-    if (!out->plugin_path) {
+    const char *dir = nc_pl_base_dir(p, nc_pl_lookup(root, key), dirbuf, sizeof dirbuf);
+    *paths = calloc(n, sizeof **paths);
+    if (!*paths) {
         free(list);
         return oom(err);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!(out->plugin_path[i] = nc_pl_join(dir, list[i]))) {
+        if (!((*paths)[i] = nc_pl_join(dir, list[i]))) {
             free(list);
             return oom(err);
         }
-        out->n_plugin_path = i + 1;
+        *count = i + 1;
     }
     free(list);
     return NC_OK;
@@ -1126,7 +1131,9 @@ static int read_core_key(const nc_pipeline *p, const nc_section *root,
         *(const char **)(void *)field = k->choices[idx];
         return NC_OK;
     case CK_PATH_LIST:
-        return read_plugin_path(p, root, out, err);
+        return strcmp(name, "baselines")
+                   ? read_path_list(p, root, name, &out->plugin_path, &out->n_plugin_path, err)
+                   : read_path_list(p, root, name, &out->baselines, &out->n_baselines, err);
     case CK_OBJECTIVES:
         return read_objectives(root, out, err);
     case CK_SEARCH_SPACE: {
@@ -1185,4 +1192,9 @@ void nc_settings_free(nc_settings *s)
     free(s->plugin_path);
     s->plugin_path = NULL;
     s->n_plugin_path = 0;
+    for (size_t i = 0; i < s->n_baselines; i++)
+        free(s->baselines[i]);
+    free(s->baselines);
+    s->baselines = NULL;
+    s->n_baselines = 0;
 }

@@ -96,6 +96,11 @@ typedef struct nc_settings {
     } search;
 
     char output_dir[NC_PATH_MAX];     /* "runs/<pipeline name>" by default */
+
+    /* baselines: genotype files evaluated like candidates and reported
+     * next to the front (docs/REPORT.md); paths resolved like plugin_path */
+    char **baselines;
+    size_t n_baselines;
 } nc_settings;
 
 /* Validates every core setting and refuses unknown names in the core's own
@@ -104,7 +109,7 @@ typedef struct nc_settings {
  * here; see nc_pipeline_check_section(). */
 int nc_pipeline_settings(const nc_pipeline *p, nc_settings *out,
                          nc_error *err);
-void nc_settings_free(nc_settings *s);   /* frees plugin_path */
+void nc_settings_free(nc_settings *s);   /* frees plugin_path, baselines */
 
 /* Refuses any key of section `path` that is neither a core key of that
  * section nor in the plugin's spec (NULL-terminated), suggesting the

@@ -24,8 +24,10 @@
 extern "C" {
 #endif
 
-/* The ask index of the evaluations a `nascaps correlate` study stores. */
+/* The ask index of the evaluations a `nascaps correlate` study stores, and
+ * of the pipeline's baselines (no ask ever has these: never "seen"). */
 #define NC_REPORT_CORRELATE_GEN 1000000000
+#define NC_REPORT_BASELINE_GEN 1000000001
 
 /* One stored evaluation. */
 typedef struct nc_report_eval {
@@ -42,6 +44,7 @@ typedef struct nc_report_eval {
     double train_seconds;        /* NaN when not trained */
     int n_epochs;                /* complete epoch rows 1..n_epochs */
     double *epoch_accuracy;      /* the accuracy the search scores, per epoch */
+    char *baseline;              /* a pipeline baseline: its file's name; else NULL */
 } nc_report_eval;
 
 /* What a completed generation had seen; parallel to run->generations. */
@@ -60,6 +63,7 @@ typedef struct nc_report_data {
     nc_report_eval *evals;       /* in storage order */
     nc_report_gen *gens;         /* run->n_generations entries (NULL without run) */
     int correlate;               /* evaluations of a correlate study are present */
+    int n_baselines;             /* evaluations with a baseline name */
 } nc_report_data;
 
 int nc_report_data_load(const char *dir, nc_report_data **out, nc_error *err);
@@ -79,7 +83,8 @@ typedef struct nc_report_norm {
 } nc_report_norm;
 
 /* One normalisation for several runs: accuracy_drop in [0, 1], each cost in
- * [0, its largest feasible value over every run's evaluations], reference
+ * [0, its largest feasible value over every run's search candidates
+ * (baselines and correlate studies left out)], reference
  * 1.1. Runs with different objectives or datasets are refused naming the
  * first difference (NC_ERR_INPUT). */
 int nc_report_common_norm(nc_report_data *const *runs, int n, nc_report_norm *norm,

@@ -155,6 +155,13 @@ void nc_run_cache_key(const nc_settings *s, const nc_data *data, int trains, int
 int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e,
                     nc_epoch_rec *ep, int max_ep, int *n_ep, int *stopped, nc_error *err);
 
+/* Evaluates (or finds in the cache) each of s->baselines, refusing one
+ * that does not fit the dataset, and records them in meta "baselines"
+ * (baselines.c). *stopped when a stop request cut a training. */
+int nc_run_baselines(const nc_eval_env *env, nc_store *st, const nc_settings *s,
+                     const nc_data_shape *shape, const char *cache_key, int *stopped,
+                     nc_error *err);
+
 /* rng state as text ("%016llx" x 4) and back. */
 void nc_run_rng_text(const nc_rng *rng, char buf[68]);
 int nc_run_rng_parse(const char *text, nc_rng *rng);
