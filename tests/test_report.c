@@ -39,7 +39,10 @@ static const char train_cfg[] =
     "correlate = { samples = 4; epochs = 3; };\n";
 
 static const char nsga2_opt[] =
-    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 2; };\n";
+    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 2; };\n"
+    "baselines = [\"b8.chr\"];\n";
+/* a small capsule network for the 8 x 8, 3-class data: the baseline */
+static const char b8_chr[] = "[[0,8,1,1,3,1,8,8,1],[1,8,8,1,3,2,4,4,4],[1,4,4,4,4,1,1,3,4],[-1],[1]]\n";
 static const char random_opt[] = "optimizer = { plugin = \"random\"; samples = 12; batch = 4; };\n";
 /* costs only, so fast; two datasets of different sizes */
 static const char costs_cfg[] =
@@ -76,6 +79,7 @@ static int setup(void **state)
 {
     (void)state;
     dir = nc_test_tmpdir();
+    write_cfg("b8.chr", b8_chr, "");
     write_cfg("nsga2.cfg", train_cfg, nsga2_opt);
     write_cfg("random.cfg", train_cfg, random_opt);
     write_cfg("costs.cfg", costs_cfg, "dataset = { plugin = \"synthetic\"; size = 12; };\n");
@@ -395,7 +399,8 @@ static double max_over(const char *column)
     for (int r = 0; r < 2; r++) {
         char path[1024], sql[256];
         snprintf(path, sizeof path, "%s/%s/results.db", dir, r ? "b" : "a");
-        snprintf(sql, sizeof sql, "SELECT max(%s) FROM evaluations WHERE status = 'ok'", column);
+        snprintf(sql, sizeof sql, "SELECT max(%s) FROM evaluations WHERE status = 'ok' AND "
+                 "generation < 1000000000", column);
         sqlite3 *db;
         sqlite3_stmt *s;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -406,6 +411,83 @@ static double max_over(const char *column)
         sqlite3_close(db);
     }
     return hi;
+}
+
+/* One number from a/results.db. */
+static double db_real(const char *sql)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/a/results.db", dir);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    double v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The baseline was evaluated once, never asked; baselines.csv holds each
+ * front member against it, the reductions recomputed here from
+ * pareto.csv and the database. */
+static void test_baselines(void **state)
+{
+    (void)state;
+    assert_true(db_real("SELECT count(*) FROM evaluations WHERE generation = 1000000001") == 1);
+    double be = db_real("SELECT energy_mj FROM evaluations WHERE generation = 1000000001");
+    double bm = db_real("SELECT memory_kib FROM evaluations WHERE generation = 1000000001");
+    double ba = db_real("SELECT accuracy FROM evaluations WHERE generation = 1000000001");
+    assert_true(be > 0 && bm > 0 && ba >= 0);
+    must("report a --html base");
+    char *csv = read_rel("base/baselines.csv"), *pareto = read_rel("a/pareto.csv");
+    assert_memory_equal(csv, "id,baseline,accuracy,baseline_accuracy,accuracy_difference,"
+                             "energy_reduction_pct,latency_reduction_pct,memory_reduction_pct\n",
+                        strlen("id,baseline,accuracy,baseline_accuracy,accuracy_difference,"
+                               "energy_reduction_pct,latency_reduction_pct,memory_reduction_pct\n"));
+    int rows = 0;
+    for (const char *p = next_line(pareto); *p; p = next_line(p)) {
+        char f[5][256];
+        const char *q = p;
+        for (int k = 0; k < 5; k++)
+            csv_field(&q, f[k], sizeof f[k]);
+        char key[64];
+        snprintf(key, sizeof key, "\n%s,b8.chr,", f[0]);
+        const char *row = strstr(csv, key);
+        if (!row)
+            fail_msg("baselines.csv: no row for %s", f[0]);
+        row++;
+        char g[8][64];
+        for (int k = 0; k < 8; k++)
+            csv_field(&row, g[k], sizeof g[k]);
+        double acc = strtod(f[1], NULL), e = strtod(f[2], NULL), m = strtod(f[4], NULL);
+        assert_true(fabs(strtod(g[3], NULL) - ba) < 1e-9);
+        assert_true(fabs(strtod(g[4], NULL) - (acc - ba)) < 1e-8);
+        assert_true(fabs(strtod(g[5], NULL) - 100.0 * (1.0 - e / be)) < 1e-6);
+        assert_true(fabs(strtod(g[7], NULL) - 100.0 * (1.0 - m / bm)) < 1e-6);
+        rows++;
+    }
+    int lines = -1;
+    for (const char *p = csv; *p; p = next_line(p))
+        lines++;
+    assert_int_equal(lines, rows);
+    free(csv);
+    free(pareto);
+    char *html = read_rel("base/report.html");
+    assert_non_null(strstr(html, "<h2>Baselines</h2>"));
+    assert_non_null(strstr(html, "b8.chr"));
+    free(html);
+    /* a baseline that does not fit the data is refused before the search */
+    char *out = NULL, *err = NULL, args[1024];
+    snprintf(args, sizeof args, "run costs.cfg -q --set output.dir=refused --set "
+             "'baselines=[\"%s/examples/genotypes/capsnet.chr\"]'", NC_TEST_SOURCE_DIR);
+    assert_int_equal(run_cli(args, &out, &err), 1);
+    assert_non_null(strstr(err, "baselines: "));
+    assert_non_null(strstr(err, "capsnet.chr"));
+    assert_non_null(strstr(err, "`nascaps adapt` re-derives a genotype for this dataset)\n"));
+    free(out);
+    free(err);
 }
 
 static void test_compare(void **state)
@@ -550,6 +632,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_run),
+        cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_bad_database),

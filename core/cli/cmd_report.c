@@ -155,6 +155,8 @@ static int report(const char **dirs, int n, const char *html, const char *format
         json_t *root = n == 1 ? run_json(runs[0]) : comparison_json(runs, n, &f);
         if (root) {
             json_object_set_new(root, "figures", nc_figures_json(&f));
+            if (f.baselines.n_cols)
+                json_object_set_new(root, "baselines", nc_table_json(&f.baselines));
             if (html)
                 json_object_set_new(root, "html", json_string(html));
         }

@@ -132,28 +132,33 @@ char *nc_table_csv(const nc_table *t)
     return out;
 }
 
+json_t *nc_table_json(const nc_table *t)
+{
+    json_t *cols = json_array(), *rows = json_array();
+    for (int c = 0; c < t->n_cols; c++)
+        json_array_append_new(cols, json_string(t->cols[c]));
+    for (int r = 0; r < t->n_rows; r++) {
+        json_t *row = json_array();
+        for (int c = 0; c < t->n_cols; c++) {
+            const char *cell = t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
+            json_array_append_new(row, !t->numeric[c] ? json_string(cell)
+                                       : cell[0]      ? json_real(strtod(cell, NULL))
+                                                      : json_null());
+        }
+        json_array_append_new(rows, row);
+    }
+    return json_pack("{s:o,s:o}", "columns", cols, "rows", rows);
+}
+
 json_t *nc_figures_json(const nc_figures *f)
 {
     json_t *all = json_object();
     for (int i = 0; all && i < f->n; i++) {
-        const nc_table *t = &f->at[i].table;
-        json_t *cols = json_array(), *rows = json_array();
-        for (int c = 0; c < t->n_cols; c++)
-            json_array_append_new(cols, json_string(t->cols[c]));
-        for (int r = 0; r < t->n_rows; r++) {
-            json_t *row = json_array();
-            for (int c = 0; c < t->n_cols; c++) {
-                const char *cell = t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
-                json_array_append_new(row, !t->numeric[c] ? json_string(cell)
-                                           : cell[0]      ? json_real(strtod(cell, NULL))
-                                                          : json_null());
-            }
-            json_array_append_new(rows, row);
-        }
+        json_t *t = nc_table_json(&f->at[i].table);
         const nc_plot *p = f->at[i].plot;
-        json_object_set_new(all, f->at[i].name,
-                            json_pack("{s:s?,s:o,s:o}", "title", p ? p->title : NULL,
-                                      "columns", cols, "rows", rows));
+        if (t && p && p->title)
+            json_object_set_new(t, "title", json_string(p->title));
+        json_object_set_new(all, f->at[i].name, t);
     }
     return all;
 }
@@ -166,6 +171,7 @@ void nc_figures_free(nc_figures *f)
     }
     free(f->at);
     free(f->final_hv);
+    table_free(&f->baselines);
     memset(f, 0, sizeof *f);
 }
 
@@ -250,12 +256,75 @@ static nc_series *add_front(nc_plot *p, const char *label, xy *pts, int n)
     return s;
 }
 
+/* asked by the optimizer (not a correlate study's, not a baseline) */
 static int search_eval(const nc_report_eval *e)
 {
-    return e->generation != NC_REPORT_CORRELATE_GEN;
+    return e->generation < NC_REPORT_CORRELATE_GEN;
+}
+
+static int correlate_eval(const nc_report_eval *e)
+{
+    return e->generation == NC_REPORT_CORRELATE_GEN;
 }
 
 /* ---- One run ------------------------------------------------------------------ */
+
+/* The baselines as labelled black diamonds (a failed one at 0). */
+static int add_baselines(nc_plot *p, const nc_report_data *d, int o, int yo)
+{
+    double x[64], y[64];
+    const char *names[64];
+    int m = 0;
+    for (int i = 0; i < d->n_evals && m < 64; i++)
+        if (d->evals[i].baseline) {
+            x[m] = value_of(&d->evals[i], o);
+            y[m] = isfinite(value_of(&d->evals[i], yo)) ? value_of(&d->evals[i], yo) : 0.0;
+            names[m++] = d->evals[i].baseline;
+        }
+    nc_series *s = nc_plot_add(p, "baselines", m, x, y, NULL);
+    if (!s || !(s->text = calloc((size_t)(m ? m : 1), sizeof *s->text)))
+        return -1;
+    s->marker = NC_MARK_DIAMOND;
+    s->size = 5.0;
+    set_rgb(s, 0.1, 0.1, 0.1);
+    for (int k = 0; k < m; k++)
+        if (!(s->text[k] = strdup(names[k])))
+            return -1;
+    return 0;
+}
+
+/* 100 * (1 - v / base): how much less v costs than base (NaN when not
+ * measured or base is 0). */
+static double reduction(double v, double base)
+{
+    return isfinite(v) && isfinite(base) && base != 0 ? 100.0 * (1.0 - v / base) : NAN;
+}
+
+/* Each front member against each baseline (the paper's Table 3). */
+static int baseline_table(nc_figures *f, const nc_report_data *d)
+{
+    static const int numeric[8] = {0, 0, 1, 1, 1, 1, 1, 1};
+    const char *cols[8] = {"id", "baseline", "accuracy", "baseline_accuracy",
+                           "accuracy_difference", "energy_reduction_pct",
+                           "latency_reduction_pct", "memory_reduction_pct"};
+    if (table_init(&f->baselines, 8, cols, numeric))
+        return -1;
+    const nc_run_report *r = d->run;
+    for (int i = 0; i < r->n_front; i++) {
+        const nc_front_member *m = &r->front[i];
+        for (int k = 0; k < d->n_evals; k++) {
+            const nc_report_eval *b = &d->evals[k];
+            if (b->baseline &&
+                table_row(&f->baselines, "ssgggggg", m->id, b->baseline, m->accuracy,
+                          b->accuracy, m->accuracy - b->accuracy,
+                          reduction(m->energy_mj, b->energy_mj),
+                          reduction(m->latency_ms, b->latency_ms),
+                          reduction(m->memory_kib, b->memory_kib)))
+                return -1;
+        }
+    }
+    return 0;
+}
 
 /* The objective drawn upward: accuracy when the run trains, else its
  * first objective. */
@@ -323,6 +392,8 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
             front[m].y = value_of(&d->evals[i], yo);
             m++;
         }
+    if (!rc && d->n_baselines)
+        rc = add_baselines(fig->plot, d, o, yo);
     nc_series *s = rc ? NULL : add_front(fig->plot, "final front", front, m);
     rc = rc || !s;
     if (s) {
@@ -458,7 +529,7 @@ static int fig_correlate(nc_figures *f, const nc_report_data *d)
 {
     int E = 0, n = 0;
     for (int i = 0; i < d->n_evals; i++)
-        if (!search_eval(&d->evals[i]) && !d->evals[i].failed && d->evals[i].n_epochs > E)
+        if (correlate_eval(&d->evals[i]) && !d->evals[i].failed && d->evals[i].n_epochs > E)
             E = d->evals[i].n_epochs;
     if (E < 2)
         return 0;
@@ -473,7 +544,7 @@ static int fig_correlate(nc_figures *f, const nc_report_data *d)
     int rc = !fin || !at || !shade || !fig || table_init(&fig->table, 4, cols, numeric);
     for (int i = 0; i < d->n_evals && !rc; i++) {
         const nc_report_eval *e = &d->evals[i];
-        if (search_eval(e) || e->failed || e->n_epochs != E)
+        if (!correlate_eval(e) || e->failed || e->n_epochs != E)
             continue;
         fin[n] = e->epoch_accuracy[E - 1];
         for (int k = 0; k < E && !rc; k++) {
@@ -530,6 +601,8 @@ static int build_one(const nc_report_data *d, nc_figures *f)
             rc = fig_hypervolume(f, d, 0) || fig_hypervolume(f, d, 1);
         if (!rc && r->n_objectives > 1)
             rc = fig_parallel(f, d);
+        if (!rc && d->n_baselines)
+            rc = baseline_table(f, d);
     }
     if (!rc && d->correlate)
         rc = fig_correlate(f, d);

@@ -105,6 +105,16 @@ static void num(page *b, int fixed, double v)
         put(b, "-", 1);
 }
 
+/* energy, latency and memory as three cells' contents */
+static void costs(page *b, double energy_mj, double latency_ms, double memory_kib)
+{
+    num(b, 0, energy_mj);
+    add(b, "</td><td>");
+    num(b, 0, latency_ms);
+    add(b, "</td><td>");
+    num(b, 0, memory_kib);
+}
+
 static void figures(page *b, const nc_figures *f)
 {
     for (int i = 0; i < f->n; i++) {
@@ -212,11 +222,7 @@ static void front_table(page *b, const nc_report_data *d)
         add(b, "</td><td>");
         num(b, 1, m->final_epochs > 0 ? m->final_test_accuracy : NAN);
         add(b, "</td><td>");
-        num(b, 0, m->energy_mj);
-        add(b, "</td><td>");
-        num(b, 0, m->latency_ms);
-        add(b, "</td><td>");
-        num(b, 0, m->memory_kib);
+        costs(b, m->energy_mj, m->latency_ms, m->memory_kib);
         add(b, "</td><td>%lld</td><td>%lld</td><td>", (long long)m->params, (long long)m->macs);
         layers(b, m->genotype);
         add(b, "<details><summary>genotype</summary><code>");
@@ -252,6 +258,51 @@ static void compare_table(page *b, nc_report_data *const *runs, int n, const nc_
     add(b, "</table>\n");
 }
 
+/* The baselines, then each front member against each (Table 3). */
+static void baselines_tables(page *b, const nc_report_data *d, const nc_figures *f)
+{
+    add(b, "<h2>Baselines</h2>\n<table><tr><th>baseline</th><th>id</th><th>status</th>"
+           "<th>accuracy</th><th>energy (mJ)</th><th>latency (ms)</th><th>memory (KiB)</th>"
+           "<th>parameters</th></tr>\n");
+    for (int i = 0; i < d->n_evals; i++) {
+        const nc_report_eval *e = &d->evals[i];
+        if (!e->baseline)
+            continue;
+        add(b, "<tr><td>");
+        esc(b, e->baseline);
+        add(b, "</td><td><code>%s</code></td><td>%s</td><td>", e->id, e->status);
+        num(b, 1, e->accuracy);
+        add(b, "</td><td>");
+        costs(b, e->energy_mj, e->latency_ms, e->memory_kib);
+        add(b, "</td><td>%lld</td></tr>\n", (long long)e->params);
+    }
+    add(b, "</table>\n<p>Each front member against each baseline: accuracy difference "
+           "(member minus baseline) and how much less energy, latency and memory the member "
+           "needs, in %% (negative: more). Data: <a href=\"baselines.csv\">baselines.csv</a>."
+           "</p>\n<table><tr>");
+    const nc_table *t = &f->baselines;
+    for (int c = 0; c < t->n_cols; c++) {
+        add(b, "<th>");
+        esc(b, t->cols[c]);
+        add(b, "</th>");
+    }
+    add(b, "</tr>\n");
+    for (int r = 0; r < t->n_rows; r++) {
+        add(b, "<tr>");
+        for (int c = 0; c < t->n_cols; c++) {
+            const char *cell = t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
+            add(b, "<td>");
+            if (t->numeric[c])
+                num(b, c == 2 || c == 3 || c == 4, cell[0] ? strtod(cell, NULL) : NAN);
+            else
+                esc(b, cell);
+            add(b, "</td>");
+        }
+        add(b, "</tr>\n");
+    }
+    add(b, "</table>\n");
+}
+
 static const char style[] =
     "body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
@@ -275,6 +326,8 @@ char *nc_report_html(nc_report_data *const *runs, int n, const nc_figures *f)
     if (n == 1 && runs[0]->run) {
         generation_table(&b, runs[0]);
         front_table(&b, runs[0]);
+        if (f->baselines.n_cols)
+            baselines_tables(&b, runs[0], f);
     }
     for (int r = 0; r < n; r++) {
         add(&b, "<h2>Settings of ");
@@ -351,6 +404,12 @@ int nc_report_write_dir(nc_report_data *const *runs, int n, const nc_figures *f,
             if (*q == ',')
                 q++;
         }
+    }
+    if (!rc && f->baselines.n_cols) {
+        char *csv = nc_table_csv(&f->baselines);
+        rc = csv ? write_text(out_dir, "baselines.csv", csv, err)
+                 : nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        free(csv);
     }
     if (rc)
         return rc;

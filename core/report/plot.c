@@ -346,9 +346,12 @@ static void draw_series(cairo_t *cr, const nc_series *s, const axis *ax, const a
         double x = axis_map(ax, s->x[k]), y = axis_map(ay, s->y[k]);
         paint_marker(cr, s, x, y, rgb);
         if (s->text && s->text[k]) {
+            /* right of the point, or left of it in the right half */
+            int left = x > (ax->from + ax->to) / 2;
             font(cr, 9, 0);
             cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-            text_at(cr, x + s->size + 3, y - s->size - 2, 0, 1, s->text[k]);
+            text_at(cr, left ? x - s->size - 3 : x + s->size + 3, y - s->size - 2, left ? 1 : 0,
+                    1, s->text[k]);
         }
     }
 }

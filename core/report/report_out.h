@@ -39,6 +39,9 @@ typedef struct nc_figures {
     int compare;             /* several runs: one normalisation */
     nc_report_norm norm;     /* compare: the common normalisation */
     double *final_hv;        /* compare: each run's last hypervolume under norm */
+    /* one run with baselines: each front member against each baseline
+     * (the paper's Table 3), written as baselines.csv; n_cols 0: none */
+    nc_table baselines;
 } nc_figures;
 
 /* The figures of one run (n == 1) or the comparison of n runs (refused
@@ -47,7 +50,9 @@ int nc_figures_build(nc_report_data *const *runs, int n, nc_figures *out, nc_err
 void nc_figures_free(nc_figures *f);
 
 char *nc_table_csv(const nc_table *t);
-/* {"NAME": {"title", "columns", "rows"}, ...} (new reference). */
+/* {"columns": [...], "rows": [[...]...]} (new reference). */
+json_t *nc_table_json(const nc_table *t);
+/* {"NAME": {"columns", "rows", "title"}, ...} (new reference). */
 json_t *nc_figures_json(const nc_figures *f);
 /* The normalisation as one line ("accuracy_drop [0, 1], energy [0, 3.2];
  * reference point 1.1 in every normalised objective"). */

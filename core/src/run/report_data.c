@@ -23,6 +23,7 @@ void nc_report_data_free(nc_report_data *d)
     for (int i = 0; i < d->n_evals; i++) {
         free(d->evals[i].genotype);
         free(d->evals[i].epoch_accuracy);
+        free(d->evals[i].baseline);
     }
     if (d->gens && d->run)
         for (int g = 0; g < d->run->n_generations; g++)
@@ -112,7 +113,7 @@ static int read_eval_row(sqlite3_stmt *s, const char *path, nc_report_eval *e, n
         return bad(err, path, e->eval_id, "unknown status");
     if (!gen || !gen[0] || strlen((const char *)gen) >= NC_GENOTYPE_STRING_MAX)
         return bad(err, path, e->eval_id, "genotype empty or too long");
-    if (generation < 0 || generation > NC_REPORT_CORRELATE_GEN)
+    if (generation < 0 || generation > NC_REPORT_BASELINE_GEN)
         return bad(err, path, e->eval_id, "generation out of range");
     /* accuracy, test, validation: fractions; costs and seconds: amounts */
     if (!fraction_ok(v[0]) || !fraction_ok(v[1]) || !fraction_ok(v[2]))
@@ -282,6 +283,34 @@ static int read_generations(nc_store *st, nc_report_data *d, nc_error *err)
     return rc;
 }
 
+/* meta "baselines": one "EVAL_ID<TAB>PATH" line per baseline (run.c). */
+static int read_baselines(nc_store *st, nc_report_data *d, nc_error *err)
+{
+    char *text = NULL;
+    int rc = nc_store_meta_get(st, "baselines", &text, err);
+    for (char *line = text; !rc && line && *line;) {
+        char *end = strchr(line, '\n'), *tab = strchr(line, '\t');
+        if (end)
+            *end = '\0';
+        char *stop;
+        long long id = strtoll(line, &stop, 10);
+        int i = tab && stop == tab ? eval_index(d, id) : -1;
+        if (i < 0) {
+            rc = nc_error_set(err, NC_ERR_INPUT, "%s: baselines record: '%.80s' does not name "
+                              "an evaluation", nc_store_path(st), line);
+            break;
+        }
+        const char *name = strrchr(tab + 1, '/');
+        free(d->evals[i].baseline);
+        if (!(d->evals[i].baseline = strdup(name ? name + 1 : tab + 1)))
+            rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        d->n_baselines++;
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    return rc;
+}
+
 static int load(nc_store *st, nc_report_data *d, nc_error *err)
 {
     sqlite3 *db = nc_store_sqlite(st);
@@ -299,6 +328,8 @@ static int load(nc_store *st, nc_report_data *d, nc_error *err)
         rc = read_evals(db, path, d, err);
     if (!rc)
         rc = read_epochs(db, path, d, err);
+    if (!rc)
+        rc = read_baselines(st, d, err);
     if (!rc && d->run)
         rc = read_generations(st, d, err);
     return rc;
@@ -487,7 +518,9 @@ int nc_report_common_norm(nc_report_data *const *runs, int n, nc_report_norm *no
             for (int i = 0; i < runs[r]->n_evals; i++) {
                 const nc_report_eval *e = &runs[r]->evals[i];
                 double v = nc_report_objective(e, o);
-                if (!e->failed && isfinite(v) && v > hi)
+                /* the searches' own candidates: not baselines, not a study's */
+                if (e->generation < NC_REPORT_CORRELATE_GEN && !e->failed && isfinite(v) &&
+                    v > hi)
                     hi = v;
             }
         norm->hi[o] = hi > 0 ? hi : 1.0;
