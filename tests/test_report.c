@@ -608,6 +608,35 @@ static void test_bad_database(void **state)
     }
 }
 
+/* A baseline name that is not valid UTF-8 (cairo refuses such text) is
+ * still drawn, as '?'. */
+static void test_bad_baseline_name(void **state)
+{
+    (void)state;
+    char path[1024], sql[1200];
+    snprintf(path, sizeof path, "%s/badname", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    sqlite3 *db;
+    snprintf(sql, sizeof sql, "%s/a/results.db", dir);
+    assert_int_equal(sqlite3_open(sql, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "VACUUM INTO '%s/results.db'", path);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(sql, sizeof sql, "%s/results.db", path);
+    assert_int_equal(sqlite3_open(sql, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE meta SET value = (SELECT id FROM evaluations WHERE "
+                                  "generation = 1000000001) || char(9) || CAST(X'62FF' AS "
+                                  "TEXT) WHERE key = 'baselines'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    must("report badname --html badname/out --format svg,png");
+    char *csv = read_rel("badname/out/baselines.csv");
+    assert_non_null(strstr(csv, ",b\xff"));
+    free(csv);
+}
+
 /* A correlate study: accuracy per epoch against the last, r per epoch;
  * the last epoch correlates with itself exactly. */
 static void test_correlate(void **state)
@@ -696,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_bad_database),
+        cmocka_unit_test(test_bad_baseline_name),
         cmocka_unit_test(test_correlate),
         cmocka_unit_test(test_during_run),
     };

@@ -198,10 +198,34 @@ static void font(cairo_t *cr, double size, int bold)
     cairo_set_font_size(cr, size);
 }
 
+/* 1 when t is valid UTF-8 without control characters (cairo refuses
+ * invalid UTF-8, and labels may come from a database or a folder name). */
+static int clean_utf8(const unsigned char *t)
+{
+    while (*t) {
+        int n = *t < 0x80 ? 0 : (*t & 0xe0) == 0xc0 ? 1 : (*t & 0xf0) == 0xe0 ? 2
+                : (*t & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || *t < 0x20 || *t == 0x7f)
+            return 0;
+        for (t++; n > 0; n--, t++)
+            if ((*t & 0xc0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
 /* Text with its anchor: ax 0 left, 0.5 centre, 1 right; ay likewise from
  * the top. */
 static void text_at(cairo_t *cr, double x, double y, double ax, double ay, const char *t)
 {
+    char safe[256];
+    if (!clean_utf8((const unsigned char *)t)) {
+        size_t n = 0;
+        for (; *t && n + 1 < sizeof safe; t++)
+            safe[n++] = *t >= 0x20 && *t < 0x7f ? *t : '?';
+        safe[n] = '\0';
+        t = safe;
+    }
     cairo_text_extents_t ext;
     cairo_text_extents(cr, t, &ext);
     cairo_move_to(cr, x - ext.width * ax - ext.x_bearing, y - ext.height * ay - ext.y_bearing);
