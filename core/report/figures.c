@@ -374,7 +374,8 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
             m++;
         }
         static const char *const labels[3] = {"evaluated", "failed (at 0)", "time limit"};
-        nc_series *s = rc ? NULL : nc_plot_add(fig->plot, labels[pass], m, x, y,
+        /* an empty kind stays out of the legend */
+        nc_series *s = rc ? NULL : nc_plot_add(fig->plot, m ? labels[pass] : NULL, m, x, y,
                                                 pass == 0 ? shade : NULL);
         rc = rc || !s;
         if (s && pass == 1) {
