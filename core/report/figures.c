@@ -228,6 +228,18 @@ static void set_rgb(nc_series *s, double r, double g, double b)
     s->rgb[2] = b;
 }
 
+/* One run's curve: points joined, the first run colour. */
+static nc_series *line_series(nc_plot *p, const char *label, int n, const double *x,
+                              const double *y)
+{
+    nc_series *s = nc_plot_add(p, label, n, x, y, NULL);
+    if (s) {
+        s->line = 1;
+        set_rgb(s, run_colours[0][0], run_colours[0][1], run_colours[0][2]);
+    }
+    return s;
+}
+
 typedef struct xy {
     double x, y;
 } xy;
@@ -434,11 +446,7 @@ static int fig_hypervolume(nc_figures *f, const nc_report_data *d, int hours)
                        d->gens[g].evaluations, d->gens[g].train_hours,
                        r->generations[g].hypervolume);
     }
-    nc_series *s = rc ? NULL : nc_plot_add(fig->plot, "hypervolume", n, x, y, NULL);
-    if (s) {
-        s->line = 1;
-        set_rgb(s, run_colours[0][0], run_colours[0][1], run_colours[0][2]);
-    }
+    nc_series *s = rc ? NULL : line_series(fig->plot, "hypervolume", n, x, y);
     free(x);
     free(y);
     return rc || !s ? -1 : 0;
@@ -578,11 +586,7 @@ static int fig_correlate(nc_figures *f, const nc_report_data *d)
             ry[shown++] = r;
         }
     }
-    nc_series *s = rc ? NULL : nc_plot_add(fr->plot, "r", shown, ex, ry, NULL);
-    if (s) {
-        s->line = 1;
-        set_rgb(s, run_colours[0][0], run_colours[0][1], run_colours[0][2]);
-    }
+    nc_series *s = rc ? NULL : line_series(fr->plot, "r", shown, ex, ry);
     free(fin);
     free(at);
     free(shade);
