@@ -250,18 +250,37 @@ static int xy_qsort(const void *a, const void *b)
     return p->x < q->x ? -1 : p->x > q->x ? 1 : (p->y > q->y) - (p->y < q->y);
 }
 
-/* Adds the front of points (x, y) sorted by x and joined. */
-static nc_series *add_front(nc_plot *p, const char *label, xy *pts, int n)
+/* Adds a front: every member as a marker (the series returned, for the
+ * caller to style), joined by a line through the members that no other
+ * member beats in this plane (a member of a front over more objectives
+ * can be dominated in a 2-D projection). higher: a larger y is better. */
+static nc_series *add_front(nc_plot *p, const char *label, xy *pts, int n, int higher,
+                            const double rgb[3])
 {
     double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
     nc_series *s = NULL;
     if (x && y) {
         qsort(pts, (size_t)n, sizeof *pts, xy_qsort);
-        for (int i = 0; i < n; i++) {
-            x[i] = pts[i].x;
-            y[i] = pts[i].y;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (isfinite(pts[i].x) && isfinite(pts[i].y) &&
+                (k == 0 || (higher ? pts[i].y > y[k - 1] : pts[i].y < y[k - 1]))) {
+                x[k] = pts[i].x;
+                y[k++] = pts[i].y;
+            }
+        nc_series *line = nc_plot_add(p, NULL, k, x, y, NULL);
+        if (line) {
+            line->line = 1;
+            line->marker = NC_MARK_NONE;
+            memcpy(line->rgb, rgb, sizeof line->rgb);
+            for (int i = 0; i < n; i++) {
+                x[i] = pts[i].x;
+                y[i] = pts[i].y;
+            }
+            s = nc_plot_add(p, label, n, x, y, NULL);
         }
-        s = nc_plot_add(p, label, n, x, y, NULL);
+        if (s)
+            memcpy(s->rgb, rgb, sizeof s->rgb);
     }
     free(x);
     free(y);
@@ -407,12 +426,13 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
         }
     if (!rc && d->n_baselines)
         rc = add_baselines(fig->plot, d, o, yo);
-    nc_series *s = rc ? NULL : add_front(fig->plot, "final front", front, m);
+    static const double red[3] = {0.85, 0.1, 0.1};
+    nc_series *s = rc ? NULL : add_front(fig->plot, "final front", front, m,
+                                         yo == NC_OBJ_ACCURACY_DROP, red);
     rc = rc || !s;
     if (s) {
-        s->line = s->outline = 1;
+        s->outline = 1;
         s->size = 5.0;
-        set_rgb(s, 0.85, 0.1, 0.1);
         char ramp[64];
         snprintf(ramp, sizeof ramp, "generation 0 (initial) .. %d", last_gen);
         if (!(fig->plot->shade_label = strdup(ramp)))
@@ -681,13 +701,12 @@ static int fig_compare_front(nc_figures *f, nc_report_data *const *runs, int n, 
                 rc = table_row(&fig->table, "ssgg", d->dir, d->evals[i].id, pts[m].y, pts[m].x);
                 m++;
             }
-        nc_series *s = rc ? NULL : add_front(fig->plot, d->dir, pts, m);
+        nc_series *s = rc ? NULL : add_front(fig->plot, d->dir, pts, m,
+                                             yo == NC_OBJ_ACCURACY_DROP, run_colours[r % 6]);
         rc = rc || !s;
         if (s) {
-            s->line = 1;
             s->size = 4.0;
             s->marker = run_markers[r % 6];
-            memcpy(s->rgb, run_colours[r % 6], sizeof s->rgb);
         }
         free(pts);
     }
