@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev libmatio-dev libsqlite3-dev
+  libcairo2-dev fonts-dejavu-core
   libcmocka-dev
   dataset-fashion-mnist
 )

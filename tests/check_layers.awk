@@ -55,6 +55,13 @@ function resolve(from, name,    c) {
         if (c in isfile)
             return c
     }
+    # the report library's folder is a public include path of its target,
+    # which the nascaps program links
+    if (from ~ /^core\/(cli|report)\//) {
+        c = normalize("core/report/" name)
+        if (c in isfile)
+            return c
+    }
     c = normalize("core/include/" name)
     if (c in isfile)
         return c

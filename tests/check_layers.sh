@@ -5,7 +5,7 @@
 #   check_layers.sh SOURCE_DIR [RULES]          the check (ctest: check_layers)
 #   check_layers.sh --graph SOURCE_DIR [RULES]  the include graph of core/src
 #
-# The check reads every `#include "..."` under core/src, core/cli and
+# The check reads every `#include "..."` under core/src, core/report, core/cli and
 # core/include/nascaps, gives each file the floor the rules file puts it on,
 # and fails naming FILE:LINE for each include of a header on a higher floor
 # that no `allow` line of the rules lists. It also fails for a file on no
@@ -41,7 +41,7 @@ if [ ! -r "$rules_path" ]; then
     exit 1
 fi
 cd "$src"
-files=$(find core/src core/cli core/include/nascaps -type f \( -name '*.c' -o -name '*.h' \) |
+files=$(find core/src core/report core/cli core/include/nascaps -type f \( -name '*.c' -o -name '*.h' \) |
         LC_ALL=C sort)
 {
     printf 'F %s\n' $files

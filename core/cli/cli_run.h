@@ -11,4 +11,8 @@ void nc_cli_print_front(const nc_run_report *r);
 /* The report as one JSON line on stdout. */
 int nc_cli_print_report_json(const nc_run_report *r);
 
+/* Writes DIR's figures, their CSV and report.html into out_dir
+ * (cmd_report.c; `nascaps run` calls it at the end of a run). */
+int nc_cli_write_report(const char *dir, const char *out_dir, nc_error *err);
+
 #endif

@@ -171,6 +171,13 @@ static int run(int argc, char **argv)
             " trained now), front of %d in %s/pareto.csv\n",
             out.generations, out.generations == 1 ? "" : "s", out.evaluations, out.trained,
             report->n_front, settings.output_dir);
+    /* the page to open (also after Ctrl-C); a failure here loses nothing */
+    char page[NC_PATH_MAX + 16];
+    snprintf(page, sizeof page, "%s/report", settings.output_dir);
+    if (nc_cli_write_report(settings.output_dir, page, &err))
+        fprintf(stderr, "nascaps run: warning: no report.html: %s\n", err.msg);
+    else
+        fprintf(stderr, "nascaps run: report in %s/report.html\n", page);
     if (opt.json)
         rc = nc_cli_print_report_json(report);
     if (out.stopped && rc == NC_OK)

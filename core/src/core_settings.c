@@ -12,6 +12,10 @@ const nc_setting_spec nc_core_settings[] = {
     {"plugin_path", NC_SET_STRING_LIST, "[]",
      "extra plugin folders, searched first (relative to the pipeline's "
      "folder)", 0, 0, 0, NULL, NULL},
+    {"baselines", NC_SET_STRING_LIST, "[]",
+     "genotype files evaluated like candidates (never told to the optimizer) and "
+     "compared with the front in reports (relative to the pipeline's folder)",
+     0, 0, 0, NULL, NULL},
     {"objectives", NC_SET_STRING_LIST,
      "[\"accuracy_drop\", \"energy\", \"latency\", \"memory\"]",
      "what the search minimises: distinct names from accuracy_drop, energy, "
@@ -93,29 +97,30 @@ static int read_objectives(const nc_section *root, nc_settings *out,
     return NC_ERR_INPUT;
 }
 
-static int read_plugin_path(const nc_pipeline *p, const nc_section *root,
-                            nc_settings *out, nc_error *err)
+/* A list of paths (plugin_path, baselines), each relative to the folder
+ * of the file that set the list. */
+static int read_path_list(const nc_pipeline *p, const nc_section *root, const char *key,
+                          char ***out, size_t *count, nc_error *err)
 {
     const char **list = NULL;
     size_t n = 0;
-    if (nc_section_get_string_list(root, "plugin_path", &list, &n, err))
+    if (nc_section_get_string_list(root, key, &list, &n, err))
         return err->status;
     if (n == 0)
         return NC_OK;
     char dirbuf[NC_PATH_MAX];
-    const char *dir = nc_pl_base_dir(p, nc_pl_lookup(root, "plugin_path"),
-                                     dirbuf, sizeof dirbuf);
-    out->plugin_path = calloc(n, sizeof *out->plugin_path);
-    if (!out->plugin_path) {
+    const char *dir = nc_pl_base_dir(p, nc_pl_lookup(root, key), dirbuf, sizeof dirbuf);
+    *out = calloc(n, sizeof **out);
+    if (!*out) {
         free(list);
         return oom(err);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!(out->plugin_path[i] = nc_pl_join(dir, list[i]))) {
+        if (!((*out)[i] = nc_pl_join(dir, list[i]))) {
             free(list);
             return oom(err);
         }
-        out->n_plugin_path = i + 1;
+        *count = i + 1;
     }
     free(list);
     return NC_OK;
@@ -146,7 +151,9 @@ static int read_output_dir(const nc_pipeline *p, nc_settings *out,
 int nc_core_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err)
 {
     const nc_section *root = nc_pipeline_section(p, "");
-    if (nc_core_seed(p, &s->seed, err) || read_plugin_path(p, root, s, err) ||
+    if (nc_core_seed(p, &s->seed, err) ||
+        read_path_list(p, root, "plugin_path", &s->plugin_path, &s->n_plugin_path, err) ||
+        read_path_list(p, root, "baselines", &s->baselines, &s->n_baselines, err) ||
         read_objectives(root, s, err) || read_output_dir(p, s, err))
         return err->status;
     return NC_OK;
@@ -161,4 +168,9 @@ void nc_settings_free(nc_settings *s)
     free(s->plugin_path);
     s->plugin_path = NULL;
     s->n_plugin_path = 0;
+    for (size_t i = 0; i < s->n_baselines; i++)
+        free(s->baselines[i]);
+    free(s->baselines);
+    s->baselines = NULL;
+    s->n_baselines = 0;
 }

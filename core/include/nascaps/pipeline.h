@@ -114,14 +114,19 @@ typedef struct nc_settings {
     /* The pipeline these were read from (borrowed; NULL: defaults): layer
      * plugins read their sections `layers.NAME` from it. */
     const nc_pipeline *pipeline;
+
+    /* baselines: genotype files evaluated like candidates and reported
+     * next to the front (docs/REPORT.md); paths resolved like plugin_path */
+    char **baselines;
+    size_t n_baselines;
 } nc_settings;
 
 /* Reads the core's own settings (seed, plugin_path resolved against the
- * pipeline's folder, objectives, output.dir) into s and checks the names
- * of the output section; the rest of s is left as it is. On failure call
- * nc_settings_free. */
+ * pipeline's folder, objectives, baselines, output.dir) into s and checks
+ * the names of the output section; the rest of s is left as it is. On
+ * failure call nc_settings_free. */
 int nc_core_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err);
-void nc_settings_free(nc_settings *s);   /* frees plugin_path */
+void nc_settings_free(nc_settings *s);   /* frees plugin_path, baselines */
 
 /* Refuses any member of section `path` ("" = the top level) that is
  * neither a key of one of `tables` (a NULL-terminated array of settings

@@ -31,6 +31,11 @@
 extern "C" {
 #endif
 
+/* The ask index of the evaluations a `nascaps correlate` study stores, and
+ * of the pipeline's baselines (no ask ever has these: never "seen"). */
+#define NC_REPORT_CORRELATE_GEN 1000000000
+#define NC_REPORT_BASELINE_GEN 1000000001
+
 /* What a progress event is about. */
 typedef enum nc_run_phase {
     NC_RUN_CANDIDATE = 0,   /* one candidate evaluated (or found in the cache) */

@@ -277,22 +277,33 @@ out:
     return rc;
 }
 
-int nc_report_load(const char *dir, nc_run_report **out, nc_error *err)
+int nc_report_open(const char *dir, nc_store **st, nc_error *err)
 {
     char path[NC_PATH_MAX + 32];
-    *out = NULL;
+    *st = NULL;
     snprintf(path, sizeof path, "%s/results.db", dir);
     if (access(path, F_OK) != 0)
         return nc_error_set(err, NC_ERR_INPUT, "%s: no results database (results.db) in this "
                             "folder", dir);
-    nc_store *st;
-    int rc = nc_store_open(path, 1, &st, NULL, err);
+    int rc = nc_store_open(path, 1, st, NULL, err);
     if (rc)
         return rc;
     /* one read transaction: a consistent view while a run writes */
-    rc = nc_store_begin_read(st, err);
-    if (!rc)
-        rc = nc_report_from_store(st, dir, out, err);
+    if ((rc = nc_store_begin_read(*st, err))) {
+        nc_store_close(*st);
+        *st = NULL;
+    }
+    return rc;
+}
+
+int nc_report_load(const char *dir, nc_run_report **out, nc_error *err)
+{
+    nc_store *st;
+    *out = NULL;
+    int rc = nc_report_open(dir, &st, err);
+    if (rc)
+        return rc;
+    rc = nc_report_from_store(st, dir, out, err);
     nc_store_close(st);
     return rc;
 }

@@ -600,6 +600,17 @@ static int final_front(run_ctx *c, int64_t **front, int *n_front, nc_error *err)
     return rc;
 }
 
+/* The pipeline's baselines, before the search (a stop request stays set,
+ * so the search then ends at once). */
+static int baselines(run_ctx *c, const nc_data_shape *shape, nc_error *err)
+{
+    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, c->trains};
+    int stopped = 0;
+    if (c->s->n_baselines)
+        note(c, "evaluating the baselines (found in the store when done before)");
+    return nc_run_baselines(&env, c->st, c->s, shape, c->cache_key, &stopped, err);
+}
+
 static int write_reports(run_ctx *c, nc_error *err)
 {
     nc_run_report *r = NULL;
@@ -648,7 +659,7 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     nc_train_opts_from_settings(&c.topt, s);
     c.topt.stop = stop_hook;
     c.topt.user = &c;
-    if ((rc = restore(&c, err)))
+    if ((rc = restore(&c, err)) || (rc = baselines(&c, &shape, err)))
         goto out;
 
     for (int over = 0; !over;)

@@ -30,6 +30,8 @@ int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh,
                   nc_error *err);
 void nc_store_close(nc_store *st);
 const char *nc_store_path(const nc_store *st);
+/* The connection, for readers with their own queries (report_data.c). */
+struct sqlite3 *nc_store_sqlite(nc_store *st);
 
 /* Transactions: every write of the run is one. */
 int nc_store_begin(nc_store *st, nc_error *err);
@@ -153,6 +155,13 @@ int nc_run_cache_key(nc_registry *reg, const nc_settings *s, const nc_data *data
 int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e,
                     nc_epoch_rec *ep, int max_ep, int *n_ep, int *stopped, nc_error *err);
 
+/* Evaluates (or finds in the cache) each of s->baselines, refusing one
+ * that does not fit the dataset, and records them in meta "baselines"
+ * (baselines.c). *stopped when a stop request cut a training. */
+int nc_run_baselines(const nc_eval_env *env, nc_store *st, const nc_settings *s,
+                     const nc_data_shape *shape, const char *cache_key, int *stopped,
+                     nc_error *err);
+
 /* rng state as text ("%016llx" x 4) and back. */
 void nc_run_rng_text(const nc_rng *rng, char buf[68]);
 int nc_run_rng_parse(const char *text, nc_rng *rng);
@@ -198,6 +207,8 @@ int nc_run_final(const nc_final_env *env, const int64_t *front, int n, int *fini
 /* ---- Reports (report.c) -------------------------------------------------------- */
 
 int nc_report_from_store(nc_store *st, const char *dir, nc_run_report **out, nc_error *err);
+/* Opens dir/results.db read-only inside one read transaction. */
+int nc_report_open(const char *dir, nc_store **st, nc_error *err);
 /* The non-dominated feasible members of a population, by eval id
  * (malloc'd, sorted as pareto.csv). */
 int nc_report_front_ids(nc_store *st, const int64_t *ids, int n, int n_obj,

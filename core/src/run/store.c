@@ -118,6 +118,11 @@ const char *nc_store_path(const nc_store *st)
     return st->path;
 }
 
+sqlite3 *nc_store_sqlite(nc_store *st)
+{
+    return st->db;
+}
+
 /* A database ours? Reads the format from meta; garbage files fail here
  * (SQLite only reads the header on the first statement). */
 static int check_format(nc_store *st, int *fresh, nc_error *err)

@@ -1,0 +1,422 @@
+/* html.c - report.html (one self-contained page: figures as data: URIs, no
+ * network) and the files written next to it (docs/REPORT.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nascaps/genotype.h"
+#include "report_out.h"
+
+typedef struct page {
+    char *data;
+    size_t len, cap;
+    int failed;
+} page;
+
+static void put(page *b, const char *text, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, text, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+__attribute__((format(printf, 2, 3))) static void add(page *b, const char *fmt, ...)
+{
+    char small[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        put(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    put(b, big, (size_t)n);
+    free(big);
+}
+
+/* Text escaped for HTML content and attribute values. */
+static void esc(page *b, const char *t)
+{
+    for (; t && *t; t++) {
+        switch (*t) {
+        case '&': put(b, "&amp;", 5); break;
+        case '<': put(b, "&lt;", 4); break;
+        case '>': put(b, "&gt;", 4); break;
+        case '"': put(b, "&quot;", 6); break;
+        default: put(b, t, 1);
+        }
+    }
+}
+
+static void base64(page *b, const unsigned char *d, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char q[4];
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)d[i] << 16 | (i + 1 < n ? (unsigned)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+        q[0] = tab[v >> 18 & 63];
+        q[1] = tab[v >> 12 & 63];
+        q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        q[3] = i + 2 < n ? tab[v & 63] : '=';
+        put(b, q, 4);
+    }
+}
+
+/* fixed: "%.4f" (accuracies), else "%.6g" */
+static void num(page *b, int fixed, double v)
+{
+    if (isfinite(v) && fixed)
+        add(b, "%.4f", v);
+    else if (isfinite(v))
+        add(b, "%.6g", v);
+    else
+        put(b, "-", 1);
+}
+
+/* energy, latency and memory as three cells' contents */
+static void costs(page *b, double energy_mj, double latency_ms, double memory_kib)
+{
+    num(b, 0, energy_mj);
+    add(b, "</td><td>");
+    num(b, 0, latency_ms);
+    add(b, "</td><td>");
+    num(b, 0, memory_kib);
+}
+
+static void figures(page *b, const nc_figures *f)
+{
+    for (int i = 0; i < f->n; i++) {
+        size_t len = 0;
+        unsigned char *svg = nc_plot_svg(f->at[i].plot, &len);
+        if (!svg) {
+            b->failed = 1;
+            return;
+        }
+        add(b, "<figure id=\"%s\"><img width=\"%d\" height=\"%d\" alt=\"", f->at[i].name,
+            NC_PLOT_WIDTH, NC_PLOT_HEIGHT);
+        esc(b, f->at[i].plot->title ? f->at[i].plot->title : f->at[i].name);
+        put(b, "\" src=\"data:image/svg+xml;base64,", 33);
+        base64(b, svg, len);
+        add(b, "\"><figcaption>");
+        esc(b, f->at[i].plot->title);
+        add(b, " &mdash; data: <a href=\"%s.csv\">%s.csv</a></figcaption></figure>\n",
+            f->at[i].name, f->at[i].name);
+        free(svg);
+    }
+}
+
+/* One line per layer: role, kernel, stride and the output shape. */
+static void layers(page *b, const char *genotype)
+{
+    nc_genotype g;
+    nc_error err;
+    if (nc_genotype_parse(genotype, "front", &g, &err)) {
+        esc(b, genotype);
+        return;
+    }
+    put(b, "<ol class=\"layers\">", 19);
+    for (int i = 0; i < g.n_layers; i++) {
+        const nc_gene *gene = &g.layers[i];
+        nc_layer_role role = nc_genotype_role(&g, i);
+        nc_shape s = nc_gene_out_shape(gene);
+        add(b, "<li>%s %dx%d, stride %d &rarr; ", nc_layer_role_name(role), gene->k, gene->k,
+            gene->stride);
+        if (role == NC_ROLE_CONV)
+            add(b, "%dx%dx%d</li>", s.h, s.w, s.ch);
+        else
+            add(b, "%dx%d, %d capsule%s of %d dims</li>", s.h, s.w, s.ch, s.ch == 1 ? "" : "s",
+                s.dim);
+    }
+    put(b, "</ol>", 5);
+    if (g.skip > 0)
+        add(b, "<span class=\"note\">skip: layer %d to the FlatCaps layer</span>", g.skip);
+    if (g.resize == 2)
+        add(b, "<span class=\"note\">input resized x2</span>");
+}
+
+static void run_summary(page *b, const nc_report_data *d)
+{
+    const nc_run_report *r = d->run;
+    add(b, "<h2>Run</h2>\n<p>Folder <code>");
+    esc(b, d->dir);
+    if (!r) {
+        add(b, "</code>: a correlate study, %d evaluations.</p>\n", d->n_evals);
+        return;
+    }
+    add(b, "</code>: %d generation%s%s, %lld evaluations (%lld failed). Objectives: ",
+        r->n_generations, r->n_generations == 1 ? "" : "s",
+        r->search_done ? " (search done)" : " (search not finished)", (long long)r->evaluations,
+        (long long)r->failed);
+    for (int k = 0; k < r->n_objectives; k++)
+        add(b, "%s%s", k ? ", " : "", nc_objective_name(r->objectives[k]));
+    add(b, ". Hypervolume normalisation: ");
+    for (int k = 0; k < r->n_objectives; k++) {
+        int o = r->objectives[k];
+        add(b, "%s%s [%.6g, %.6g]", k ? ", " : "", nc_objective_name(o), r->bound_lo[o],
+            r->bound_hi[o]);
+    }
+    add(b, ", reference point %.6g.</p>\n", r->hv_reference);
+}
+
+static void generation_table(page *b, const nc_report_data *d)
+{
+    const nc_run_report *r = d->run;
+    add(b, "<h2>Generations</h2>\n<table><tr><th>generation</th><th>evaluations</th>"
+           "<th>evaluated</th><th>cached</th><th>failed</th><th>front</th><th>best accuracy</th>"
+           "<th>hypervolume</th><th>training hours</th><th>elapsed s</th></tr>\n");
+    for (int g = 0; g < r->n_generations; g++) {
+        const nc_generation_row *row = &r->generations[g];
+        add(b, "<tr><td>%d</td><td>%lld</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>",
+            row->generation, (long long)d->gens[g].evaluations, row->evaluated, row->cached,
+            row->failed, row->front_size);
+        num(b, 1, row->best_accuracy);
+        add(b, "</td><td>");
+        num(b, 0, row->hypervolume);
+        add(b, "</td><td>%.4f</td><td>%.0f</td></tr>\n", d->gens[g].train_hours, row->elapsed_s);
+    }
+    add(b, "</table>\n");
+}
+
+static void front_table(page *b, const nc_report_data *d)
+{
+    const nc_run_report *r = d->run;
+    add(b, "<h2>Final front</h2>\n<table><tr><th>id</th><th>accuracy</th><th>stage 2 test "
+           "accuracy</th><th>energy (mJ)</th><th>latency (ms)</th><th>memory (KiB)</th>"
+           "<th>parameters</th><th>MACs</th><th>layers</th></tr>\n");
+    for (int i = 0; i < r->n_front; i++) {
+        const nc_front_member *m = &r->front[i];
+        add(b, "<tr><td><code>%s</code></td><td>", m->id);
+        num(b, 1, m->accuracy);
+        add(b, "</td><td>");
+        num(b, 1, m->final_epochs > 0 ? m->final_test_accuracy : NAN);
+        add(b, "</td><td>");
+        costs(b, m->energy_mj, m->latency_ms, m->memory_kib);
+        add(b, "</td><td>%lld</td><td>%lld</td><td>", (long long)m->params, (long long)m->macs);
+        layers(b, m->genotype);
+        add(b, "<details><summary>genotype</summary><code>");
+        esc(b, m->genotype);
+        add(b, "</code></details></td></tr>\n");
+    }
+    add(b, "</table>\n");
+}
+
+static void compare_table(page *b, nc_report_data *const *runs, int n, const nc_figures *f)
+{
+    char norm[1024];
+    nc_norm_text(&f->norm, norm, sizeof norm);
+    add(b, "<h2>Runs</h2>\n<p>One normalisation for every run: ");
+    esc(b, norm);
+    add(b, ".</p>\n<table><tr><th>run</th><th>optimizer</th><th>evaluations</th>"
+           "<th>training hours</th><th>final hypervolume</th><th>best accuracy</th>"
+           "<th>front size</th></tr>\n");
+    for (int r = 0; r < n; r++) {
+        char opt[64];
+        nc_report_optimizer(runs[r], opt, sizeof opt);
+        add(b, "<tr><td>");
+        esc(b, runs[r]->dir);
+        add(b, "</td><td>");
+        esc(b, opt);
+        add(b, "</td><td>%lld</td><td>%.4f</td><td>", (long long)runs[r]->run->evaluations,
+            nc_report_train_hours(runs[r]));
+        num(b, 0, f->final_hv[r]);
+        add(b, "</td><td>");
+        num(b, 1, nc_report_best_accuracy(runs[r]));
+        add(b, "</td><td>%d</td></tr>\n", runs[r]->run->n_front);
+    }
+    add(b, "</table>\n");
+}
+
+/* The baselines, then each front member against each (Table 3). */
+static void baselines_tables(page *b, const nc_report_data *d, const nc_figures *f)
+{
+    add(b, "<h2>Baselines</h2>\n<table><tr><th>baseline</th><th>id</th><th>status</th>"
+           "<th>accuracy</th><th>energy (mJ)</th><th>latency (ms)</th><th>memory (KiB)</th>"
+           "<th>parameters</th></tr>\n");
+    for (int i = 0; i < d->n_evals; i++) {
+        const nc_report_eval *e = &d->evals[i];
+        if (!e->baseline)
+            continue;
+        add(b, "<tr><td>");
+        esc(b, e->baseline);
+        add(b, "</td><td><code>%s</code></td><td>%s</td><td>", e->id, e->status);
+        num(b, 1, e->accuracy);
+        add(b, "</td><td>");
+        costs(b, e->energy_mj, e->latency_ms, e->memory_kib);
+        add(b, "</td><td>%lld</td></tr>\n", (long long)e->params);
+    }
+    add(b, "</table>\n<p>Each front member against each baseline: accuracy difference "
+           "(member minus baseline) and how much less energy, latency and memory the member "
+           "needs, in %% (negative: more). Data: <a href=\"baselines.csv\">baselines.csv</a>."
+           "</p>\n<table><tr>");
+    const nc_table *t = &f->baselines;
+    for (int c = 0; c < t->n_cols; c++) {
+        add(b, "<th>");
+        esc(b, t->cols[c]);
+        add(b, "</th>");
+    }
+    add(b, "</tr>\n");
+    for (int r = 0; r < t->n_rows; r++) {
+        add(b, "<tr>");
+        for (int c = 0; c < t->n_cols; c++) {
+            const char *cell = t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
+            add(b, "<td>");
+            if (t->numeric[c])
+                num(b, c == 2 || c == 3 || c == 4, cell[0] ? strtod(cell, NULL) : NAN);
+            else
+                esc(b, cell);
+            add(b, "</td>");
+        }
+        add(b, "</tr>\n");
+    }
+    add(b, "</table>\n");
+}
+
+static const char style[] =
+    "body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;"
+    "text-align:right;vertical-align:top}th{background:#eee}td:last-child{text-align:left}"
+    "figure{display:inline-block;margin:0.5em;border:1px solid #ddd;padding:4px}"
+    "ol.layers{margin:0;padding-left:1.5em;font-size:90%}.note{display:block;font-size:85%}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto}";
+
+char *nc_report_html(nc_report_data *const *runs, int n, const nc_figures *f)
+{
+    page b = {0};
+    add(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>NASCaps report</title><style>%s</style></head><body>\n", style);
+    add(&b, "<h1>NASCaps %s</h1>\n", n > 1 ? "comparison of runs" : "report");
+    if (n > 1)
+        compare_table(&b, runs, n, f);
+    else
+        run_summary(&b, runs[0]);
+    add(&b, "<h2>Figures</h2>\n");
+    figures(&b, f);
+    if (n == 1 && runs[0]->run) {
+        generation_table(&b, runs[0]);
+        front_table(&b, runs[0]);
+        if (f->baselines.n_cols)
+            baselines_tables(&b, runs[0], f);
+    }
+    for (int r = 0; r < n; r++) {
+        add(&b, "<h2>Settings of ");
+        esc(&b, runs[r]->dir);
+        add(&b, "</h2>\n<pre>");
+        esc(&b, runs[r]->pipeline_text);
+        add(&b, "</pre>\n");
+    }
+    add(&b, "</body></html>\n");
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* ---- Files --------------------------------------------------------------------- */
+
+static int mkdirs(const char *dir, nc_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *q = path + 1;; q++) {
+        char c = *q;
+        if (c != '/' && c != '\0')
+            continue;
+        *q = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return nc_error_set(err, NC_ERR_INPUT, "%s: cannot create: %s", path,
+                                strerror(errno));
+        *q = c;
+        if (!c)
+            break;
+    }
+    return NC_OK;
+}
+
+static int write_text(const char *dir, const char *name, const char *text, nc_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, fp) == n;
+    ok &= fclose(fp) == 0;
+    return ok ? NC_OK
+              : nc_error_set(err, NC_ERR_INPUT, "%s: cannot write: %s", path, strerror(errno));
+}
+
+int nc_report_write_dir(nc_report_data *const *runs, int n, const nc_figures *f,
+                        const char *out_dir, const char *formats, nc_error *err)
+{
+    int rc = mkdirs(out_dir, err);
+    for (int i = 0; i < f->n && !rc; i++) {
+        char name[128];
+        char *csv = nc_table_csv(&f->at[i].table);
+        snprintf(name, sizeof name, "%s.csv", f->at[i].name);
+        rc = csv ? write_text(out_dir, name, csv, err)
+                 : nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        free(csv);
+        for (const char *q = formats; !rc && *q;) {
+            size_t len = strcspn(q, ",");
+            char fmt[8], path[4096], why[512];
+            snprintf(fmt, sizeof fmt, "%.*s", (int)(len < 7 ? len : 7), q);
+            if (strcmp(fmt, "svg") && strcmp(fmt, "png") && strcmp(fmt, "pdf"))
+                return nc_error_set(err, NC_ERR_INPUT, "format '%.*s': expected svg, png or pdf",
+                                    (int)len, q);
+            snprintf(path, sizeof path, "%s/%s.%s", out_dir, f->at[i].name, fmt);
+            if (nc_plot_write(f->at[i].plot, path, fmt, why, sizeof why))
+                rc = nc_error_set(err, NC_ERR_INPUT, "%s", why);
+            q += len;
+            if (*q == ',')
+                q++;
+        }
+    }
+    if (!rc && f->baselines.n_cols) {
+        char *csv = nc_table_csv(&f->baselines);
+        rc = csv ? write_text(out_dir, "baselines.csv", csv, err)
+                 : nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        free(csv);
+    }
+    if (rc)
+        return rc;
+    char *html = nc_report_html(runs, n, f);
+    if (!html)
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory writing report.html");
+    rc = write_text(out_dir, "report.html", html, err);
+    free(html);
+    return rc;
+}
