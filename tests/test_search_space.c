@@ -562,6 +562,61 @@ static void test_mutation_rules(void **state)
     assert_int_equal(min_cells, 1);
 }
 
+/* The paper's mutation changes at most one main parameter (kernel,
+ * stride, output capsules of one gene, or the skip) and deletes nothing;
+ * over many draws each kind of change happens. */
+static void test_paper_mutation(void **state)
+{
+    (void)state;
+    nc_search_space sp;
+    nc_space_defaults(&sp, &mnist);
+    const char *parents[] = {
+        "[[0,28,1,1,9,1,28,128,1],[2,28,32,4,3,2,14,32,8],[2,14,32,8,3,1,14,32,8],"
+        "[2,14,32,8,3,1,14,32,8],[2,14,32,8,14,1,14,10,16],[2],[1]]",
+        "[[0,28,1,1,9,1,28,16,1],[0,28,16,1,5,2,14,16,1],[1,14,16,1,3,2,7,16,9],"
+        "[1,7,16,9,7,1,7,10,8],[-1],[1]]"};
+    nc_error err;
+    nc_rng rng;
+    nc_rng_seed(&rng, 77);
+    int changed[4] = {0, 0, 0, 0};   /* kernel, stride, outcaps, skip */
+    int none = 0;
+    for (int p = 0; p < 2; p++) {
+        nc_genotype d = parse(parents[p]), g = d;
+        assert_int_equal(nc_space_mutate_paper(&sp, &rng, 0, &g, &err), NC_OK);
+        assert_memory_equal(&g, &d, sizeof g);
+        assert_int_equal(nc_space_mutate_paper(&sp, &rng, -0.5, &g, &err), NC_ERR_INPUT);
+        for (int t = 0; t < 400; t++) {
+            g = d;
+            assert_int_equal(nc_space_mutate_paper(&sp, &rng, 1, &g, &err), NC_OK);
+            check_child(&sp, &g);
+            assert_int_equal(g.n_layers, d.n_layers);
+            int n = 0;
+            for (int i = 0; i < g.n_layers; i++) {
+                int last = i == g.n_layers - 1;   /* its k is pinned by repair */
+                if (!last && g.layers[i].k != d.layers[i].k)
+                    n++, changed[0]++;
+                if (g.layers[i].stride != d.layers[i].stride)
+                    n++, changed[1]++;
+                if (g.layers[i].outcaps != d.layers[i].outcaps)
+                    n++, changed[2]++;
+            }
+            /* a changed gene may make the skip invalid: repair drops it */
+            if (g.skip != d.skip && !(n == 1 && g.skip == -1))
+                n++, changed[3]++;
+            if (n > 1) {
+                char a[1024], b[1024];
+                nc_genotype_to_string(&d, a, sizeof a);
+                nc_genotype_to_string(&g, b, sizeof b);
+                fail_msg("%d changes:\n%s\n%s", n, a, b);
+            }
+            none += n == 0;
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        assert_true(changed[k] > 0);
+    assert_true(none < 400);   /* most draws change something */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_operators_valid),
         cmocka_unit_test(test_crossover_cuts),
         cmocka_unit_test(test_mutation_rules),
+        cmocka_unit_test(test_paper_mutation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

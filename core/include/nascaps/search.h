@@ -98,6 +98,18 @@ int nc_space_crossover(const nc_search_space *space, nc_rng *rng,
 int nc_space_mutate(const nc_search_space *space, nc_rng *rng, double rate,
                     nc_genotype *g, nc_error *err);
 
+/* The paper's mutation (NASCaps, section 3.3.1): "randomly selecting one
+ * layer descriptor from the genotype of the input candidate network, and
+ * randomly modifying one of the main parameters of the selected layer with
+ * a probability"; the parameters are the kernel size, the stride, the
+ * number of output capsules and the position of the skip connection. So:
+ * one layer gene drawn uniformly, then with probability rate one of those
+ * parameters (stride and kernel not for the last gene, skip only for
+ * FlatCaps networks) redrawn; no deletion. Repaired and redrawn like
+ * nc_space_mutate; g unchanged when not drawn to mutate. */
+int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate,
+                          nc_genotype *g, nc_error *err);
+
 /* Same layer genes, skip and resize (genes past n_layers ignored). */
 int nc_genotype_equal(const nc_genotype *a, const nc_genotype *b);
 

@@ -198,6 +198,67 @@ static int mutate_gene(const nc_search_space *space, nc_rng *rng,
     }
 }
 
+/* The paper's mutation (section 3.3.1): one layer descriptor chosen at
+ * random and, with probability rate, one of its main parameters (kernel
+ * size, stride, output capsules, or the skip position) changed. */
+static int mutate_one(const nc_search_space *space, nc_rng *rng, double rate,
+                      nc_genotype *h)
+{
+    int i = (int)nc_rng_range(rng, 0, h->n_layers - 1);
+    if (!(nc_rng_uniform(rng) < rate))
+        return 0;
+    int last = i == h->n_layers - 1, ops[4], n = 0;
+    enum { P_KERNEL, P_STRIDE, P_OUTCAPS, P_SKIP };
+    if (!last) {
+        ops[n++] = P_KERNEL;
+        ops[n++] = P_STRIDE;
+    }
+    ops[n++] = P_OUTCAPS;
+    int skips[NC_MAX_LAYERS + 1], n_skips = 0;
+    if (nc_genotype_repair(h, 1, NULL) == NC_OK)
+        n_skips = nc_space_skip_options(h, skips + 1);
+    if (n_skips > 0)
+        ops[n++] = P_SKIP;
+    nc_gene *x = &h->layers[i];
+    switch (nc_space_pick(rng, ops, n)) {
+    case P_KERNEL:
+        x->k = redraw_int(rng, space->kernels, space->n_kernels, x->k);
+        break;
+    case P_STRIDE:
+        x->stride = redraw_int(rng, space->strides, space->n_strides, x->stride);
+        break;
+    case P_OUTCAPS:
+        x->outcaps = new_outcaps(space, rng, h, i);
+        break;
+    default:
+        skips[0] = -1;
+        h->skip = redraw_int(rng, skips, n_skips + 1, h->skip);
+        break;
+    }
+    return 1;
+}
+
+int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate,
+                          nc_genotype *g, nc_error *err)
+{
+    if (!(rate >= 0 && rate <= 1))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "mutation rate %g, expected a number in [0, 1]",
+                            rate);
+    if (check_parent(space, g, "mutated genotype", err))
+        return err->status;
+    for (int t = 0; t < NC_SPACE_MUTATE_TRIES; t++) {
+        nc_genotype h = *g;
+        if (!mutate_one(space, rng, rate, &h))
+            return NC_OK;   /* drawn not to mutate */
+        if (finish(space, &h)) {
+            *g = h;
+            return NC_OK;
+        }
+    }
+    return NC_OK;   /* g unchanged: it is admitted */
+}
+
 int nc_space_mutate(const nc_search_space *space, nc_rng *rng, double rate,
                     nc_genotype *g, nc_error *err)
 {

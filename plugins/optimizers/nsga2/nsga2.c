@@ -16,6 +16,7 @@
 #define SIZE_MAX_SETTING 10000
 
 static const char *const selections[] = {"tournament", "uniform", NULL};
+static const char *const styles[] = {"per_gene", "paper", NULL};
 
 static const nc_setting_spec nsga2_settings[] = {
     NC_SETTING_INT("population", 10, 1, SIZE_MAX_SETTING,
@@ -26,6 +27,10 @@ static const nc_setting_spec nsga2_settings[] = {
                    "offspring generations after the random initial population"),
     NC_SETTING_REAL("mutation_rate", 0.1, 0, 1,
                     "probability per gene (and for the skip gene) of a mutation"),
+    NC_SETTING_STRING("mutation_style", "per_gene", styles,
+                      "\"per_gene\": each gene (and the skip) mutates with probability "
+                      "mutation_rate, deletions included; \"paper\": one gene drawn, one "
+                      "of its parameters changed with probability mutation_rate"),
     NC_SETTING_STRING("parent_selection", "tournament", selections,
                       "\"tournament\" (binary: rank, then crowding) or "
                       "\"uniform\" (the paper)"),
@@ -33,7 +38,7 @@ static const nc_setting_spec nsga2_settings[] = {
 
 typedef struct nsga2 {
     nc_optimizer_env env;
-    int mu, lambda, generations, uniform;
+    int mu, lambda, generations, uniform, paper_mutation;
     double rate;
     int generation;          /* completed tells */
     int n_pop;
@@ -84,19 +89,26 @@ static void nsga2_destroy(void *opt)
     free(o);
 }
 
+static int mutate(const nsga2 *o, nc_genotype *g, nc_error *err)
+{
+    return (o->paper_mutation ? nc_space_mutate_paper : nc_space_mutate)(
+        o->env.space, o->env.rng, o->rate, g, err);
+}
+
 static int nsga2_create(const nc_section *sec, const nc_optimizer_env *env,
                         void **opt, nc_error *err)
 {
     *opt = NULL;
     int64_t mu, lambda, gens;
     double rate;
-    int sel;
+    int sel, style;
     const nc_setting_spec *T = nsga2_settings;
     if (nc_setting_int(sec, T, "population", &mu, err) ||
         nc_setting_int(sec, T, "offspring", &lambda, err) ||
         nc_setting_int(sec, T, "generations", &gens, err) ||
         nc_setting_real(sec, T, "mutation_rate", &rate, err) ||
-        nc_setting_choice(sec, T, "parent_selection", &sel, err))
+        nc_setting_choice(sec, T, "parent_selection", &sel, err) ||
+        nc_setting_choice(sec, T, "mutation_style", &style, err))
         return err->status;
     if (nc_optimizer_check_env(env, NAME, err))
         return err->status;
@@ -109,6 +121,7 @@ static int nsga2_create(const nc_section *sec, const nc_optimizer_env *env,
     o->generations = (int)gens;
     o->rate = rate;
     o->uniform = sel == 1;
+    o->paper_mutation = style == 1;
     if (grow(o, o->mu + o->lambda, err)) {
         nsga2_destroy(o);
         return err->status;
@@ -180,8 +193,7 @@ static int make_children(nsga2 *o, nc_error *err)
         int crossed;
         if (nc_space_crossover(o->env.space, o->env.rng, a, b, &child[0],
                                &child[1], &crossed, err) ||
-            nc_space_mutate(o->env.space, o->env.rng, o->rate, &child[0], err) ||
-            nc_space_mutate(o->env.space, o->env.rng, o->rate, &child[1], err))
+            mutate(o, &child[0], err) || mutate(o, &child[1], err))
             return nc_error_prefix(err, "%s", NAME);
         for (int c = 0; c < 2 && n < o->lambda; c++)
             if (nc_optimizer_is_new(&o->env, o->pending, n, &child[c])) {
