@@ -105,7 +105,7 @@ static void test_validate_refuses_what_run_refuses(void **state)
                    "'optimizer.mutation_rate'?)");
     expect_refused("optimizer = { rate_of_change = 0.2; };\n",
                    "unknown setting 'optimizer.rate_of_change' (section 'optimizer' takes: "
-                   "plugin, population, offspring, generations, mutation_rate, "
+                   "plugin, population, offspring, generations, mutation_rate, mutation_style, "
                    "parent_selection)");
     expect_refused("optimizer = { population = 0; };\n",
                    "setting 'optimizer.population': expected an integer in [1, 10000], got 0");
