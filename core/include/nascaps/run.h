@@ -158,7 +158,10 @@ int nc_report_load(const char *dir, nc_run_report **out, nc_error *err);
 void nc_report_free(nc_run_report *r);
 
 /* pareto.csv text (header `id,accuracy,energy_mJ,latency_ms,memory_KiB,
- * params,genotype`). malloc'd. */
+ * params,genotype,test_accuracy,final_accuracy,macs`: accuracy is the one
+ * the search used, on the validation split when there is one;
+ * test_accuracy on the test split; final_accuracy stage 2's on the test
+ * split, empty without stage 2). malloc'd. */
 char *nc_report_csv(const nc_run_report *r);
 /* The report as one line of JSON (pareto.json, `--json`). malloc'd. */
 char *nc_report_json(const nc_run_report *r);

@@ -354,7 +354,10 @@ static void add_num(buf *b, double v)
 char *nc_report_csv(const nc_run_report *r)
 {
     buf b = {0};
-    add(&b, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype\n");
+    /* the first seven columns are the contract (ARCHITECTURE.md section
+     * 10); later ones are only ever appended */
+    add(&b, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,test_accuracy,"
+            "final_accuracy,macs\n");
     for (int i = 0; i < r->n_front; i++) {
         const nc_front_member *m = &r->front[i];
         add(&b, "%s,", m->id);
@@ -366,7 +369,12 @@ char *nc_report_csv(const nc_run_report *r)
         add(&b, ",");
         add_num(&b, m->memory_kib);
         /* the genotype holds commas: quoted */
-        add(&b, ",%" PRId64 ",\"%s\"\n", m->params, m->genotype);
+        add(&b, ",%" PRId64 ",\"%s\",", m->params, m->genotype);
+        add_num(&b, m->test_accuracy);
+        add(&b, ",");
+        if (m->final_epochs > 0)
+            add_num(&b, m->final_test_accuracy);
+        add(&b, ",%" PRId64 "\n", m->macs);
     }
     if (b.failed) {
         free(b.data);
