@@ -211,6 +211,9 @@ int nc_session_check(nc_session *s, nc_session_facts *facts, nc_error *err)
     facts->data = *nc_data_info(data);
     snprintf(facts->data_plugin, sizeof facts->data_plugin, "%s", facts->data.plugin);
     facts->data.plugin = facts->data_plugin;
+    snprintf(facts->data_description, sizeof facts->data_description, "%s",
+             facts->data.description ? facts->data.description : "");
+    facts->data.description = facts->data_description;
     /* the registry's record (the accelerator's copy goes with it) */
     for (size_t i = 0; i < nc_registry_count(s->registry); i++)
         if (nc_registry_at(s->registry, i)->desc == nc_accelerator_plugin(acc)->desc)

@@ -50,6 +50,7 @@ typedef struct nc_session_facts {
     nc_data_summary data;        /* the dataset as opened */
     char accelerator[256];       /* the accelerator's description */
     char data_plugin[72];        /* data.plugin points here */
+    char data_description[256];  /* data.description points here */
     const nc_plugin_info *accelerator_plugin, *optimizer_plugin;
 } nc_session_facts;
 

@@ -720,6 +720,11 @@ int nc_store_final_get(nc_store *st, int64_t eval_id, nc_final_rec *out, int *fo
         }
         if (rc == NC_OK)
             rc = check_weights_name(st, out, err);
+        if (rc) {
+            free(out->adam_read);
+            out->adam_read = NULL;
+            out->adam_count = 0;
+        }
         *found = rc == NC_OK;
     } else if (step != SQLITE_DONE)
         rc = db_error(st, err, "cannot read stage 2");
