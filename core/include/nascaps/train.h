@@ -178,10 +178,12 @@ typedef enum nc_train_status {
     NC_TRAIN_DIVERGED,     /* NaN or Inf in the loss */
     NC_TRAIN_REFUSED,      /* over max_params / max_memory_mb, or a layer
                               plugin that cannot train */
-    NC_TRAIN_STOPPED       /* opts.stop asked to stop (Ctrl-C): not a
+    NC_TRAIN_STOPPED,      /* opts.stop asked to stop (Ctrl-C): not a
                               result to keep, the training is to be redone */
+    NC_TRAIN_PRUNED        /* opts.prune stopped it after an epoch: a result
+                              (the accuracy after the epochs done) */
 } nc_train_status;
-/* "ok", "time_limit", "diverged", "refused", "stopped". */
+/* "ok", "time_limit", "diverged", "refused", "stopped", "pruned". */
 const char *nc_train_status_name(int status);
 
 /* One epoch's figures. Accuracies are fractions; NaN when not measured
@@ -227,6 +229,11 @@ typedef struct nc_train_opts {
     /* Polled before every batch (may be NULL): non-zero stops the
      * training with status NC_TRAIN_STOPPED (the search's Ctrl-C). */
     int (*stop)(void *user);
+    /* Asked after every complete epoch but the last (may be NULL):
+     * non-zero stops the training there with status NC_TRAIN_PRUNED and
+     * the reason the hook wrote (the search's early stopping of
+     * candidates that cannot reach the front, docs/SEARCH.md). */
+    int (*prune)(const nc_epoch_result *r, char *reason, size_t size, void *user);
 } nc_train_opts;
 
 typedef struct nc_train_result {

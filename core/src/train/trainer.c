@@ -27,6 +27,7 @@ const char *nc_train_status_name(int status)
     case NC_TRAIN_DIVERGED: return "diverged";
     case NC_TRAIN_REFUSED: return "refused";
     case NC_TRAIN_STOPPED: return "stopped";
+    case NC_TRAIN_PRUNED: return "pruned";
     }
     return "?";
 }
@@ -295,6 +296,9 @@ static int epoch(run *r, int e, int *stop, nc_error *err)
     r->res->test_accuracy = er->test_accuracy;
     r->res->validation_accuracy = er->validation_accuracy;
     report(r, NC_PHASE_EVAL, e + 1, nb, batches, er->train_loss, er->img_per_s, er);
+    if (opt->prune && er->complete && e + 1 < opt->epochs &&
+        opt->prune(er, r->res->reason, sizeof r->res->reason, opt->user))
+        *stop = NC_TRAIN_PRUNED;
     return NC_OK;
 }
 
@@ -377,7 +381,9 @@ int nc_train(nc_registry *reg, nc_data *data, const nc_genotype *g, const char *
 out:
     nc_data_iter_free(r.it);
     free_bufs(&r.b);
-    if (rc == NC_OK && net_out && (res->status == NC_TRAIN_OK || res->status == NC_TRAIN_TIME_LIMIT)) {
+    if (rc == NC_OK && net_out &&
+        (res->status == NC_TRAIN_OK || res->status == NC_TRAIN_TIME_LIMIT ||
+         res->status == NC_TRAIN_PRUNED)) {
         *net_out = r.net;
         r.net = NULL;
     }
