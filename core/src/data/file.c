@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "nascaps/dataset.h"
+#include "nascaps/input.h"
 
 #define IN_CHUNK ((size_t)1 << 18)
 
@@ -150,10 +151,10 @@ int nc_dataset_read_file(const char *path, size_t max_bytes,
     *len = 0;
     if (gzip)
         *gzip = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: %s", path,
-                            strerror(errno));
+    FILE *f;
+    int orc = nc_input_open(path, &f, err);
+    if (orc)
+        return orc;
     unsigned char magic[2];
     size_t m = fread(magic, 1, 2, f);
     int gz = m == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
