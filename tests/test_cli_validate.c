@@ -183,7 +183,7 @@ static void test_bad_pipelines(void **state)
     expect_failure(args, msg);
 
     snprintf(args, sizeof args, "'%s/missing.cfg'", dir);
-    snprintf(msg, sizeof msg, "%s/missing.cfg: cannot read: No such file or directory", dir);
+    snprintf(msg, sizeof msg, "%s/missing.cfg: cannot open: No such file or directory", dir);
     expect_failure(args, msg);
 
     p = fixture("notes.txt", "hello\n");

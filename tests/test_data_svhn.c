@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <matio.h>
 
@@ -257,6 +258,75 @@ static void test_bad_variables(void **state)
     free(p);
 }
 
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* libmatio stops inflating before a zlib stream's Adler-32: a compressed
+ * variable with a flipped checksum or flipped deflate bytes must still be
+ * refused, naming the variable. */
+static void test_corrupt_compressed(void **state)
+{
+    fixture f = good(5);
+    f.compress = 1;
+    char *good_p = path_of("z.mat"), *p = path_of("zbad.mat");
+    write_mat(good_p, &f);
+    size_t len;
+    unsigned char *orig = (unsigned char *)nc_test_read_file(good_p, &len);
+    /* element 1 (X): tag at 128, type 15 (compressed), its byte count */
+    assert_int_equal(le32(orig + 128), 15);
+    size_t xbytes = le32(orig + 132), xend = 136 + xbytes;
+    assert_true(xend < len);
+    char want[4200];
+    /* the stream's last 4 bytes are its Adler-32 */
+    for (int k = 0; k < 2; k++) {
+        size_t at = k == 0 ? xend - 2 : 136 + xbytes / 2;
+        orig[at] ^= 0x24;
+        nc_test_write_file(p, orig, len);
+        orig[at] ^= 0x24;
+        if (k == 0) {
+            /* what libmatio alone makes of it: the data, unchecked */
+            mat_t *mat = Mat_Open(p, MAT_ACC_RDONLY);
+            assert_non_null(mat);
+            matvar_t *x = Mat_VarRead(mat, "X");
+            assert_non_null(x);
+            Mat_VarFree(x);
+            Mat_Close(mat);
+        }
+        svhn_set s;
+        nc_error err;
+        nc_error_clear(&err);
+        assert_int_equal(svhn_load(p, &s, &err), NC_ERR_INPUT);
+        snprintf(want, sizeof want, "%s: offset ", p);
+        assert_memory_equal(err.msg, want, strlen(want));
+        if (k == 0) {
+            snprintf(want, sizeof want,
+                     "%s: offset %zu: variable 'X': compressed data corrupt: incorrect data check",
+                     p, xend);
+            assert_string_equal(err.msg, want);
+        } else {
+            assert_non_null(strstr(err.msg, ": variable 'X': compressed data corrupt: "));
+        }
+        assert_null(s.pixels);
+    }
+    /* a directory or a FIFO is refused at once */
+    svhn_set s;
+    nc_error err;
+    assert_int_equal(svhn_load(tmp, &s, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: cannot read: a directory, not a regular file", tmp);
+    assert_string_equal(err.msg, want);
+    char *fifo = path_of("fifo.mat");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(svhn_load(fifo, &s, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: cannot read: a FIFO, not a regular file", fifo);
+    assert_string_equal(err.msg, want);
+    free(fifo);
+    free(orig);
+    free(good_p);
+    free(p);
+}
+
 static void test_fuzz(void **state)
 {
     nc_rng rng;
@@ -316,6 +386,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_variables),
+        cmocka_unit_test(test_corrupt_compressed),
         cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

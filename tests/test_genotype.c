@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nc_test.h"
 #include "nascaps/genotype.h"
@@ -214,12 +215,29 @@ static void test_load_errors(void **state)
     snprintf(want, sizeof want, "%s: empty, expected a JSON array of integer arrays", path);
     assert_string_equal(err.msg, want);
 
-    /* a NUL byte inside the file is refused by the JSON reader, not read past */
+    /* a NUL byte anywhere is refused with its offset, not read past */
     static const char nul[] = "[[0,28,1,1,9,1,28,256,1],[-1],[1]]\0garbage";
     snprintf(path, sizeof path, "%s/nul.chr", dir);
     nc_test_write_file(path, nul, sizeof nul - 1);
     assert_int_equal(nc_genotype_load(path, &g, &err), NC_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "invalid JSON"));
+    snprintf(want, sizeof want, "%s: byte %zu: a NUL byte, not a genotype file", path,
+             strlen(nul));
+    assert_string_equal(err.msg, want);
+    static const char nul_inside[] = "[[0,28,1,1,9,1,28,256,1],[-1]\0,[1]]";
+    nc_test_write_file(path, nul_inside, sizeof nul_inside - 1);
+    assert_int_equal(nc_genotype_load(path, &g, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: byte 29: a NUL byte, not a genotype file", path);
+    assert_string_equal(err.msg, want);
+
+    /* a FIFO is refused at once (no writer: reading it would block forever) */
+    snprintf(path, sizeof path, "%s/fifo.chr", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(nc_genotype_load(path, &g, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: cannot read: a FIFO, not a regular file", path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(nc_genotype_load(dir, &g, &err), NC_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: cannot read: a directory, not a regular file", dir);
+    assert_string_equal(err.msg, want);
 
     /* a large file is refused without being parsed */
     size_t n = (1u << 20) + 10;

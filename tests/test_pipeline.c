@@ -572,7 +572,7 @@ static void test_include(void **state)
 
     const char *noinc = write_cfg("noinc.cfg", "seed = 1;\n@include \"missing.cfg\"\n");
     assert_int_equal(nc_pipeline_load(noinc, NULL, 0, &p, &err), NC_ERR_INPUT);
-    snprintf(want, sizeof want, "%s/noinc.cfg:2: @include: %s/missing.cfg: cannot read: No such "
+    snprintf(want, sizeof want, "%s/noinc.cfg:2: @include: %s/missing.cfg: cannot open: No such "
              "file or directory", dir, dir);
     assert_string_equal(err.msg, want);
 
@@ -583,14 +583,14 @@ static void test_include(void **state)
     assert_int_equal(mkdir(adir, 0755), 0);
     const char *incdir = write_cfg("incdir.cfg", "seed = 1;\n\n@include \"adir\"\n");
     assert_int_equal(nc_pipeline_load(incdir, NULL, 0, &p, &err), NC_ERR_INPUT);
-    snprintf(want, sizeof want, "%s/incdir.cfg:3: @include: %s/adir: is a folder, not a "
-             "pipeline file", dir, dir);
+    snprintf(want, sizeof want, "%s/incdir.cfg:3: @include: %s/adir: cannot read: a "
+             "directory, not a regular file", dir, dir);
     assert_string_equal(err.msg, want);
     char fifo[4200];
     snprintf(fifo, sizeof fifo, "%s/fifo.cfg", dir);
     assert_int_equal(mkfifo(fifo, 0644), 0);
     assert_int_equal(nc_pipeline_load(fifo, NULL, 0, &p, &err), NC_ERR_INPUT);
-    snprintf(want, sizeof want, "%s: is not a regular file, not a pipeline file", fifo);
+    snprintf(want, sizeof want, "%s: cannot read: a FIFO, not a regular file", fifo);
     assert_string_equal(err.msg, want);
     const char *incfifo = write_cfg("incfifo.cfg", "@include \"fifo.cfg\"\n");
     assert_int_equal(nc_pipeline_load(incfifo, NULL, 0, &p, &err), NC_ERR_INPUT);
@@ -602,7 +602,7 @@ static void test_include(void **state)
 
     snprintf(want, sizeof want, "%s/absent.cfg", dir);
     assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);
-    strcat(want, ": cannot read: No such file or directory");
+    strcat(want, ": cannot open: No such file or directory");
     assert_string_equal(err.msg, want);
 
     /* Integers libconfig 1.5 would silently wrap to 32 bits. */
@@ -632,7 +632,7 @@ static void test_include(void **state)
     nc_pipeline_free(p);
 
     assert_int_equal(nc_pipeline_load(dir, NULL, 0, &p, &err), NC_ERR_INPUT);
-    snprintf(want, sizeof want, "%s: is a folder, not a pipeline file", dir);
+    snprintf(want, sizeof want, "%s: cannot read: a directory, not a regular file", dir);
     assert_string_equal(err.msg, want);
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "nascaps/genotype.h"
+#include "nascaps/input.h"
 #include "nascaps/rng.h"
 
 /* A .chr file is a few hundred bytes; anything far larger is not one. */
@@ -222,9 +223,10 @@ int nc_genotype_parse(const char *text, const char *origin, nc_genotype *out, nc
 
 int nc_genotype_load(const char *path, nc_genotype *out, nc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int orc = nc_input_open(path, &f, err);
+    if (orc)
+        return orc;
     char *buf = malloc(CHR_FILE_MAX + 1);
     if (!buf) {
         fclose(f);
@@ -239,6 +241,9 @@ int nc_genotype_load(const char *path, nc_genotype *out, nc_error *err)
     else if (len > CHR_FILE_MAX)
         rc = nc_error_set(err, NC_ERR_INPUT,
                           "%s: larger than %d bytes, not a genotype file", path, CHR_FILE_MAX);
+    else if (memchr(buf, '\0', len))
+        rc = nc_error_set(err, NC_ERR_INPUT, "%s: byte %td: a NUL byte, not a genotype file",
+                          path, (char *)memchr(buf, '\0', len) - buf);
     else
         rc = parse_buffer(buf, len, path, out, err);
     free(buf);

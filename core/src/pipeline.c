@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nascaps/input.h"
 #include "pipeline_priv.h"
 
 static const char *const objective_names[NC_OBJ_COUNT] = {
@@ -504,37 +505,23 @@ static int check_integers(nc_pipeline *p, nc_error *err)
 static int read_text(const char *path, const char *via, char **out, nc_error *err)
 {
     *out = NULL;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return nc_error_set(err, NC_ERR_INPUT, "%s%s: cannot read: %s", via, path,
-                            strerror(errno));
+    FILE *f = NULL;
+    if (nc_input_open(path, &f, err))   /* a regular file, opened without blocking */
+        return *via ? nc_error_prefix(err, "%.*s", (int)strlen(via) - 2, via) : err->status;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int dir = S_ISDIR(st.st_mode);
-        close(fd);
-        return nc_error_set(err, NC_ERR_INPUT, "%s%s: is %s, not a pipeline file", via, path,
-                            dir ? "a folder" : "not a regular file");
-    }
-    if (st.st_size > (off_t)PIPELINE_MAX_BYTES) {
-        close(fd);
+    if (fstat(fileno(f), &st) != 0 || st.st_size > (off_t)PIPELINE_MAX_BYTES) {
+        fclose(f);
         return nc_error_set(err, NC_ERR_INPUT, "%s%s: %lld bytes, more than a pipeline may "
                             "have (%u)", via, path, (long long)st.st_size,
                             PIPELINE_MAX_BYTES);
     }
     char *text = malloc((size_t)st.st_size + 1);
     if (!text) {
-        close(fd);
+        fclose(f);
         return oom(err);
     }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
+    size_t got = fread(text, 1, (size_t)st.st_size, f);
+    fclose(f);
     text[got] = '\0';
     const char *nul = memchr(text, '\0', got);
     if (nul) {

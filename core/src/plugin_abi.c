@@ -52,6 +52,7 @@ const nc_gene *nc_layer_ctx_gene(const nc_layer_ctx *ctx, unsigned roles, const 
 /* Op names are formatted for every estimate (hot: the search costs
  * networks millions of times), and they only ever hold text and %d: do
  * those by hand and leave anything else to vsnprintf. */
+__attribute__((format(printf, 3, 0)))
 static void format_op_name(char *buf, size_t size, const char *fmt, va_list ap)
 {
     size_t n = 0;

@@ -73,10 +73,23 @@ typedef struct nc_dataset_ops {
  *   "PATH: offset N: gzip data error: REASON (M bytes decompressed)"
  *   "PATH: offset N: gzip stream truncated (M bytes decompressed)"
  *   "PATH: offset N: data after the end of the gzip stream"
- *   "PATH: larger than MAX bytes (uncompressed)" */
+ *   "PATH: cannot read: a FIFO, not a regular file"   (nc_input_open)
+ *   "PATH: offset N: decompresses to more than MAX bytes"
+ *   "PATH: larger than MAX bytes"
+ * A gzip stream stops being inflated as soon as it exceeds max_bytes: a
+ * format whose header says how large the data is should read the header
+ * with nc_dataset_read_head and pass that size, so that a gzip bomb is
+ * refused after max_bytes + 1 bytes. */
 int nc_dataset_read_file(const char *path, size_t max_bytes,
                          unsigned char **data, size_t *len, int *gzip,
                          nc_error *err);
+
+/* The first n bytes of the data nc_dataset_read_file would return (gzip
+ * decompressed) into head; *got is how many there are (fewer when the data
+ * is shorter or the stream breaks early: reading the whole file names the
+ * fault); *gzip (may be NULL) as there. Errors: those of nc_input_open. */
+int nc_dataset_read_head(const char *path, unsigned char *head, size_t n,
+                         size_t *got, int *gzip, nc_error *err);
 
 #ifdef __cplusplus
 }

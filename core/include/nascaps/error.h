@@ -36,7 +36,8 @@ void nc_error_clear(nc_error *err);
  * Newlines in the formatted text are replaced by spaces: one line. */
 int nc_error_set(nc_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int nc_error_vset(nc_error *err, int status, const char *fmt, va_list ap);
+int nc_error_vset(nc_error *err, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prepends "PREFIX: " to the message already in err (keeps the status). */
 int nc_error_prefix(nc_error *err, const char *fmt, ...)

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "nascaps/dataset.h"
+#include "nascaps/input.h"
 
 #define IN_CHUNK ((size_t)1 << 18)
 
@@ -38,13 +39,18 @@ static int grow(growbuf *b)
     return 1;
 }
 
-static int too_big(const char *path, const growbuf *b, nc_error *err, int g)
+/* consumed: compressed bytes read so far, or SIZE_MAX for a raw file */
+static int too_big(const char *path, const growbuf *b, size_t consumed,
+                   nc_error *err, int g)
 {
     if (g < 0)
         return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory after "
                             "%zu bytes", path, b->len);
-    return nc_error_set(err, NC_ERR_INPUT, "%s: larger than %zu bytes%s", path,
-                        b->max, " (uncompressed)");
+    if (consumed == SIZE_MAX)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: larger than %zu bytes",
+                            path, b->max);
+    return nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: decompresses to "
+                        "more than %zu bytes", path, consumed, b->max);
 }
 
 static int read_raw(const char *path, FILE *f, growbuf *b, nc_error *err)
@@ -52,7 +58,7 @@ static int read_raw(const char *path, FILE *f, growbuf *b, nc_error *err)
     for (;;) {
         int g = grow(b);
         if (g <= 0)
-            return too_big(path, b, err, g);
+            return too_big(path, b, SIZE_MAX, err, g);
         size_t got = fread(b->data + b->len, 1, b->cap - b->len, f);
         b->len += got;
         if (got == 0) {
@@ -63,7 +69,7 @@ static int read_raw(const char *path, FILE *f, growbuf *b, nc_error *err)
         }
     }
     if (b->len > b->max)
-        return too_big(path, b, err, 0);
+        return too_big(path, b, SIZE_MAX, err, 0);
     return NC_OK;
 }
 
@@ -106,7 +112,7 @@ static int read_gzip(const char *path, FILE *f, growbuf *b, nc_error *err)
         }
         int g = grow(b);
         if (g <= 0) {
-            status = too_big(path, b, err, g);
+            status = too_big(path, b, consumed, err, g);
             break;
         }
         zs.next_out = b->data + b->len;
@@ -136,7 +142,7 @@ static int read_gzip(const char *path, FILE *f, growbuf *b, nc_error *err)
         }
     }
     if (status == NC_OK && b->len > b->max)
-        status = too_big(path, b, err, 0);
+        status = too_big(path, b, consumed, err, 0);
     inflateEnd(&zs);
     free(in);
     return status;
@@ -150,10 +156,10 @@ int nc_dataset_read_file(const char *path, size_t max_bytes,
     *len = 0;
     if (gzip)
         *gzip = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: %s", path,
-                            strerror(errno));
+    FILE *f;
+    int orc = nc_input_open(path, &f, err);
+    if (orc)
+        return orc;
     unsigned char magic[2];
     size_t m = fread(magic, 1, 2, f);
     int gz = m == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
@@ -188,5 +194,58 @@ int nc_dataset_read_file(const char *path, size_t max_bytes,
     *len = b.len;
     if (gzip)
         *gzip = gz;
+    return NC_OK;
+}
+
+/* Errors here are left for nc_dataset_read_file to report with their
+ * offsets: the head is only what the data starts with, as far as it goes. */
+int nc_dataset_read_head(const char *path, unsigned char *head, size_t n,
+                         size_t *got, int *gzip, nc_error *err)
+{
+    *got = 0;
+    if (gzip)
+        *gzip = 0;
+    FILE *f;
+    int rc = nc_input_open(path, &f, err);
+    if (rc)
+        return rc;
+    unsigned char in[4096];
+    size_t m = fread(in, 1, sizeof in, f);
+    if (!(m >= 2 && in[0] == 0x1f && in[1] == 0x8b)) {
+        size_t k = m < n ? m : n;
+        memcpy(head, in, k);
+        if (k < n)
+            k += fread(head + k, 1, n - k, f);
+        *got = k;
+        fclose(f);
+        return NC_OK;
+    }
+    if (gzip)
+        *gzip = 1;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+        fclose(f);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory", path);
+    }
+    zs.next_out = head;
+    zs.avail_out = (uInt)n;
+    zs.next_in = in;
+    zs.avail_in = (uInt)m;
+    while (zs.avail_out > 0) {
+        if (zs.avail_in == 0) {
+            m = fread(in, 1, sizeof in, f);
+            if (m == 0)
+                break;
+            zs.next_in = in;
+            zs.avail_in = (uInt)m;
+        }
+        int zr = inflate(&zs, Z_NO_FLUSH);
+        if (zr != Z_OK)
+            break;   /* end of the first member, or an error reported later */
+    }
+    *got = n - zs.avail_out;
+    inflateEnd(&zs);
+    fclose(f);
     return NC_OK;
 }

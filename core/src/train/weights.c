@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nascaps/input.h"
 #include "nascaps/train.h"
 #include "train/train_internal.h"
 
@@ -216,9 +217,10 @@ static int get_str(rfile *r, char *out, size_t max, nc_error *err)
 
 static int read_whole(const char *path, unsigned char **buf, size_t *len, nc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int orc = nc_input_open(path, &f, err);
+    if (orc)
+        return orc;
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
         (int64_t)st.st_size > MAX_FILE_BYTES) {
@@ -273,7 +275,7 @@ static void label_section(const fsection *s, char *buf, size_t size)
     if (s->layer < 0)
         snprintf(buf, size, "the decoder");
     else
-        snprintf(buf, size, "gene %d (%s)", (int)s->layer + 1, s->name);
+        snprintf(buf, size, "gene %lld (%s)", (long long)s->layer + 1, s->name);
 }
 
 /* Pass 1: the structure, with every length checked against the file. */
@@ -384,6 +386,32 @@ static void load_floats(const unsigned char *b, float *x, size_t n)
     }
 }
 
+/* A NaN or infinity loaded would evaluate silently to chance accuracy:
+ * every value is checked before the network is touched. */
+static int check_finite(const unsigned char *buf, const char *path, const fsection *s, int n,
+                        nc_error *err)
+{
+    for (int i = 0; i < n; i++)
+        for (uint32_t t = 0; t < s[i].n; t++) {
+            const ftensor *x = &s[i].t[t];
+            const unsigned char *b = buf + x->data;
+            for (uint64_t k = 0; k < x->count; k++, b += 4) {
+                uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                             (uint32_t)b[3] << 24;
+                if ((u & 0x7f800000u) != 0x7f800000u)
+                    continue;   /* exponent not all ones: finite */
+                char lab[96];
+                label_section(&s[i], lab, sizeof lab);
+                return nc_error_set(err, NC_ERR_INPUT,
+                                    "%s: byte %zu: %s: tensor '%s' value %" PRIu64
+                                    " of %" PRIu64 " is %s: weights must be finite",
+                                    path, (size_t)(b - buf), lab, x->name, k + 1, x->count,
+                                    u & 0x007fffffu ? "NaN" : u >> 31 ? "-inf" : "inf");
+            }
+        }
+    return NC_OK;
+}
+
 /* Pass 2: the file against the network. */
 static int compare(const nc_net *net, const char *path, const fsection *s, int n, nc_error *err)
 {
@@ -408,8 +436,8 @@ static int compare(const nc_net *net, const char *path, const fsection *s, int n
         label_section(&want_s, lab, sizeof lab);
         if (s[i].layer != layer || strcmp(s[i].name, want_s.name) != 0)
             return nc_error_set(err, NC_ERR_INPUT,
-                                "%s: section %d is layer %d (%s), the network expects %s", path,
-                                i + 1, (int)s[i].layer + 1, s[i].name, lab);
+                                "%s: section %d is layer %lld (%s), the network expects %s",
+                                path, i + 1, (long long)s[i].layer + 1, s[i].name, lab);
         int first, end;
         layer_range(net, layer, &first, &end);
         if ((int)s[i].n != end - first)
@@ -469,7 +497,7 @@ int nc_weights_load(nc_net *net, const char *path, nc_error *err)
                           nc_net_genotype(net));
         goto out;
     }
-    if ((rc = compare(net, path, s, n, err)))
+    if ((rc = compare(net, path, s, n, err)) || (rc = check_finite(buf, path, s, n, err)))
         goto out;
     for (int i = 0; i < n; i++) {
         int first, end;

@@ -16,10 +16,11 @@ static uint32_t be32(const unsigned char *p)
            (uint32_t)p[3];
 }
 
-/* Checks magic, header and total size of a ubyte IDX file of ndims dims;
- * dims[] gets the sizes. */
-static int parse(const char *path, const unsigned char *buf, size_t len,
-                 int ndims, uint32_t *dims, nc_error *err)
+/* Checks magic and header of a ubyte IDX file of ndims dims (buf: the
+ * file's first len bytes); dims[] gets the sizes, *size the total bytes
+ * the header promises. */
+static int parse_header(const char *path, const unsigned char *buf, size_t len,
+                        int ndims, uint32_t *dims, uint64_t *size, nc_error *err)
 {
     size_t header = 4 + 4 * (size_t)ndims;
     uint32_t want = 0x00000800u | (uint32_t)ndims;
@@ -50,7 +51,20 @@ static int parse(const char *path, const unsigned char *buf, size_t len,
                                 "1..%u", path, 4 + 4 * i, names[i], dims[i], max);
         items *= dims[i];   /* < 2^31 * 2^12 * 2^12: no overflow */
     }
-    uint64_t size = header + items;
+    *size = header + items;
+    return NC_OK;
+}
+
+/* Checks the whole file of len bytes against its header. */
+static int parse(const char *path, const unsigned char *buf, size_t len,
+                 int ndims, uint32_t *dims, nc_error *err)
+{
+    size_t header = 4 + 4 * (size_t)ndims;
+    uint64_t size, items;
+    int rc = parse_header(path, buf, len, ndims, dims, &size, err);
+    if (rc != NC_OK)
+        return rc;
+    items = size - header;
     if (len < size) {
         uint64_t per = items / dims[0];
         return nc_error_set(err, NC_ERR_INPUT,
@@ -76,12 +90,36 @@ void idx_free(idx_file *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Reads the whole file, decompressing no more than its header promises:
+ * a gzip bomb stops there, with little memory used. (A raw file's size is
+ * what it is: its extra bytes are reported by parse with their count.) */
+static int read_bounded(const char *path, int ndims, idx_file *out, size_t *len,
+                        nc_error *err)
+{
+    unsigned char head[16];
+    size_t got;
+    int gz;
+    uint32_t dims[3];
+    uint64_t size;
+    size_t header = 4 + 4 * (size_t)ndims;
+    int rc = nc_dataset_read_head(path, head, header, &got, &gz, err);
+    if (rc == NC_OK && got == header)
+        rc = parse_header(path, head, got, ndims, dims, &size, err);
+    else if (rc == NC_OK)
+        size = header;   /* the whole read below names what is wrong */
+    if (rc != NC_OK)
+        return rc;
+    if (!gz || size > IDX_MAX_BYTES)
+        size = IDX_MAX_BYTES;
+    return nc_dataset_read_file(path, (size_t)size,
+                                &out->file, len, &out->gzip, err);
+}
+
 int idx_load_images(const char *path, idx_file *out, nc_error *err)
 {
     size_t len;
     memset(out, 0, sizeof *out);
-    int rc = nc_dataset_read_file(path, IDX_MAX_BYTES, &out->file, &len,
-                                  &out->gzip, err);
+    int rc = read_bounded(path, 3, out, &len, err);
     if (rc != NC_OK)
         return rc;
     uint32_t dims[3];
@@ -101,8 +139,7 @@ int idx_load_labels(const char *path, int classes, int64_t images_count,
 {
     size_t len;
     memset(out, 0, sizeof *out);
-    int rc = nc_dataset_read_file(path, IDX_MAX_BYTES, &out->file, &len,
-                                  &out->gzip, err);
+    int rc = read_bounded(path, 1, out, &len, err);
     if (rc != NC_OK)
         return rc;
     uint32_t n = 0;

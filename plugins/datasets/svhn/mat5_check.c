@@ -2,11 +2,18 @@
  * libmatio reads it. libmatio allocates what a variable's dims claim
  * before reading its data, so a corrupt dims field can ask for hundreds of
  * gigabytes; here every top-level variable must be a numeric array whose
- * dims agree with the bytes its data element really has. */
+ * dims agree with the bytes its data element really has.
+ *
+ * libmatio also stops inflating a compressed variable once it has the
+ * data, before the zlib stream's Adler-32 trailer: flipped deflate bytes
+ * would give garbage pixels. So every compressed element is inflated here
+ * to its end (output discarded), which checks that trailer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include <nascaps/input.h>
 
 #include "svhn_decode.h"
 
@@ -79,11 +86,11 @@ static int subtag(const rd *r, size_t *at, uint32_t *type, uint32_t *nbytes,
  * of at most HEAD_MAX bytes) and hold total bytes; bound caps what the
  * data may really be. */
 static int check_matrix(const char *path, size_t offset, const rd *r,
-                        uint64_t total, nc_error *err)
+                        uint64_t total, char name[64], nc_error *err)
 {
     size_t at = 0, d;
     uint32_t type, n;
-    char name[64] = "?";
+    snprintf(name, 64, "?");
     if (subtag(r, &at, &type, &n, &d) != 1 || type != MI_UINT32 || n != 8)
         return nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: variable "
                             "without array flags, expected a MAT-file v5 "
@@ -106,7 +113,7 @@ static int check_matrix(const char *path, size_t offset, const rd *r,
     if (subtag(r, &at, &type, &n, &d) != 1 || type != MI_INT8)
         return nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: variable name "
                             "malformed", path, offset);
-    size_t nl = n < sizeof name - 1 ? n : sizeof name - 1;
+    size_t nl = n < 63 ? n : 63;
     for (size_t i = 0; i < nl; i++)
         name[i] = (r->p[d + i] >= 32 && r->p[d + i] < 127) ? (char)r->p[d + i] : '?';
     name[nl] = nl ? '\0' : name[nl];
@@ -156,11 +163,65 @@ static size_t inflate_head(FILE *f, uint32_t nbytes, unsigned char *out)
     return produced;
 }
 
+/* Inflates a whole compressed element of nbytes (f at its first byte):
+ * the stream must end, Adler-32 checked, with exactly the nbytes and
+ * produce exactly out_want bytes. */
+static int verify_compressed(const char *path, size_t pos, const char *name,
+                             FILE *f, uint32_t nbytes, uint64_t out_want,
+                             nc_error *err)
+{
+    static const size_t chunk = (size_t)1 << 16;
+    unsigned char *in = malloc(2 * chunk), *out = in + chunk;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (!in || inflateInit(&zs) != Z_OK) {
+        free(in);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory", path);
+    }
+    uint32_t left = nbytes;
+    uint64_t produced = 0;
+    int zr = Z_OK;
+    while (zr == Z_OK) {
+        if (zs.avail_in == 0) {
+            size_t want = left < chunk ? left : chunk;
+            size_t got = want ? fread(in, 1, want, f) : 0;
+            if (got == 0)
+                break;
+            left -= (uint32_t)got;
+            zs.next_in = in;
+            zs.avail_in = (uInt)got;
+        }
+        zs.next_out = out;
+        zs.avail_out = (uInt)chunk;
+        zr = inflate(&zs, Z_NO_FLUSH);
+        produced += chunk - zs.avail_out;
+        if (zr == Z_BUF_ERROR && zs.avail_in == 0)
+            zr = Z_OK;   /* wants more input */
+    }
+    uint64_t at = (uint64_t)(nbytes - left) - zs.avail_in;   /* consumed */
+    const char *why = zr == Z_STREAM_END ? NULL : zs.msg ? zs.msg : "stream truncated";
+    inflateEnd(&zs);
+    free(in);
+    if (why)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: offset %llu: variable '%s': "
+                            "compressed data corrupt: %s", path,
+                            (unsigned long long)(pos + 8 + at), name, why);
+    if (at != nbytes || produced != out_want)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: variable '%s': "
+                            "compressed element of %u bytes ends its stream "
+                            "after %llu, inflating to %llu bytes (expected "
+                            "%llu)", path, pos, name, nbytes,
+                            (unsigned long long)at, (unsigned long long)produced,
+                            (unsigned long long)out_want);
+    return NC_OK;
+}
+
 int svhn_mat5_check(const char *path, nc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open", path);
+    FILE *f;
+    int orc = nc_input_open(path, &f, err);
+    if (orc)
+        return orc;
     unsigned char hdr[128];
     int rc = NC_OK;
     size_t size = 0;
@@ -220,7 +281,8 @@ int svhn_mat5_check(const char *path, nc_error *err)
             size_t want = nbytes < HEAD_MAX ? nbytes : HEAD_MAX;
             size_t got = fread(head, 1, want, f);
             rd r = {head, got, swap};
-            rc = check_matrix(path, pos, &r, nbytes, err);
+            char name[64];
+            rc = check_matrix(path, pos, &r, nbytes, name, err);
         } else if (type == MI_COMPRESSED) {
             size_t got = inflate_head(f, nbytes, head);
             rd r = {head, got, swap};
@@ -233,7 +295,14 @@ int svhn_mat5_check(const char *path, nc_error *err)
                                   itype, (unsigned long long)inner, nbytes);
             } else {
                 rd body = {head + 8, got - 8, swap};
-                rc = check_matrix(path, pos, &body, inner, err);
+                char name[64];
+                rc = check_matrix(path, pos, &body, inner, name, err);
+                if (rc == NC_OK && fseek(f, (long)pos + 8, SEEK_SET) != 0)
+                    rc = nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: "
+                                      "cannot seek", path, pos + 8);
+                if (rc == NC_OK)
+                    rc = verify_compressed(path, pos, name, f, nbytes,
+                                           inner + 8, err);
             }
         } else {
             rc = nc_error_set(err, NC_ERR_INPUT, "%s: offset %zu: data element "

@@ -172,13 +172,7 @@ static void quiet_log(int level, char *message)
 int svhn_load(const char *path, svhn_set *set, nc_error *err)
 {
     memset(set, 0, sizeof *set);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: %s", path,
-                            strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot open: not a regular "
-                            "file", path);
+    /* opens it as a regular file only (nc_input_open) */
     int rc = svhn_mat5_check(path, err);
     if (rc != NC_OK)
         return rc;
