@@ -93,6 +93,10 @@ typedef struct nc_settings {
         int64_t max_params, max_memory_mb;
         double time_limit_s;
         int threads;
+        /* early stopping (nascaps/prune.h) */
+        int prune;                      /* 0 "none", 1 "dominance" */
+        double prune_quantile, prune_margin;
+        int prune_min_history, prune_min_epochs;
     } training;
 
     struct {

@@ -10,6 +10,7 @@
 #include "train/train_internal.h"
 
 static const char *const activations[] = {"relu", "none", NULL};
+static const char *const prune_modes[] = {"none", "dominance", NULL};
 
 const nc_setting_spec nc_training_settings[] = {
     NC_SETTING_INT_MIN("epochs", 5, 1, "epochs each candidate is trained in the search"),
@@ -33,6 +34,19 @@ const nc_setting_spec nc_training_settings[] = {
     NC_SETTING_REAL_MIN("time_limit_s", 0, 0,
                         "wall-clock limit per candidate, in seconds; 0: none"),
     NC_SETTING_INT_MIN("threads", 0, 0, "threads used for training; 0: all cores"),
+    NC_SETTING_STRING("prune", "none", prune_modes,
+                      "\"dominance\": a search stops training a candidate that cannot "
+                      "reach the front (docs/SEARCH.md); \"none\""),
+    NC_SETTING_REAL("prune_quantile", 0.9, 0, 1,
+                    "rule (a): quantile of the gains from epoch e to the end seen on "
+                    "fully trained candidates"),
+    NC_SETTING_REAL("prune_margin", 0.02, 0, 1,
+                    "rule (b): how far a no-costlier member must be ahead after the "
+                    "same epoch"),
+    NC_SETTING_INT("prune_min_history", 6, 1, 100000,
+                   "fully trained candidates needed before anything is stopped"),
+    NC_SETTING_INT("prune_min_epochs", 2, 1, 1000,
+                   "no candidate is stopped before this many epochs"),
     NC_SETTING_END};
 
 int nc_training_settings_read(const nc_pipeline *p, nc_settings *s,
@@ -58,7 +72,12 @@ int nc_training_settings_read(const nc_pipeline *p, nc_settings *s,
                        err) ||
         nc_setting_real(sec, T, "time_limit_s", &s->training.time_limit_s,
                         err) ||
-        nc_setting_int32(sec, T, "threads", &s->training.threads, err))
+        nc_setting_int32(sec, T, "threads", &s->training.threads, err) ||
+        nc_setting_choice(sec, T, "prune", &s->training.prune, err) ||
+        nc_setting_real(sec, T, "prune_quantile", &s->training.prune_quantile, err) ||
+        nc_setting_real(sec, T, "prune_margin", &s->training.prune_margin, err) ||
+        nc_setting_int32(sec, T, "prune_min_history", &s->training.prune_min_history, err) ||
+        nc_setting_int32(sec, T, "prune_min_epochs", &s->training.prune_min_epochs, err))
         return err->status;
     return NC_OK;
 }
