@@ -124,6 +124,9 @@ static const core_key core_keys[] = {
                 "[\"accuracy_drop\", \"energy\", \"latency\", \"memory\"]",
                 "what the search minimises: distinct names from "
                 "accuracy_drop, energy, latency, memory, params, macs"),
+    INT_KEY("run.workers", CK_INT, 0, 0, 1024, run.workers,
+            "local worker processes evaluating candidates (docs/SCALE.md); 0 or 1: "
+            "none, the run evaluates them itself"),
     REAL_KEY("search.time_limit_h", CK_REAL, 0, 0, DBL_MAX, search.time_limit_h,
              "wall-clock limit of the whole run, in hours; 0: none"),
     SPECIAL_KEY("output.dir", NC_SET_STRING, CK_OUTPUT_DIR,

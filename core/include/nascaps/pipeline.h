@@ -96,6 +96,10 @@ typedef struct nc_settings {
     } search;
 
     char output_dir[NC_PATH_MAX];     /* "runs/<pipeline name>" by default */
+
+    struct {
+        int workers;                  /* local worker processes; 0, 1: none */
+    } run;
 } nc_settings;
 
 /* Validates every core setting and refuses unknown names in the core's own
