@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev libmatio-dev libsqlite3-dev
   libcmocka-dev
+  openmpi-bin libopenmpi-dev
   dataset-fashion-mnist
 )
 SUDO=""

@@ -229,6 +229,22 @@ static int on_result(pool *p, int k, const char *msg, nc_exec_result *r, nc_erro
     return NC_OK;
 }
 
+/* Names what a stop interrupts (redone on resume): under MPI a dead rank
+ * makes mpirun stop rank 0 this way, and this line names the candidates. */
+static void stopping(const pool *p)
+{
+    for (int k = 0; k < p->n; k++)
+        if (p->w[k].state == W_BUSY) {
+            nc_genotype g;
+            nc_error ignored;
+            char gid[13] = "?";
+            if (nc_genotype_parse(p->w[k].job.genotype, "job", &g, &ignored) == NC_OK)
+                nc_genotype_id(&g, gid);
+            pool_note(p, "stopping: %s (%s rank %d) was evaluating candidate %s (redone on "
+                      "resume)", p->w[k].name, p->link->name, k + 1, gid);
+        }
+}
+
 static int pool_collect(void *h, nc_exec_result *r, nc_error *err)
 {
     pool *p = h;
@@ -243,6 +259,7 @@ static int pool_collect(void *h, nc_exec_result *r, nc_error *err)
             return nc_error_set(err, NC_ERR_INTERNAL, "%s executor: collect with no job",
                                 p->link->name);
         if (p->env->stopped && p->env->stopped(p->env->stop_user)) {
+            stopping(p);
             r->stopped = 1;
             return NC_OK;
         }

@@ -892,7 +892,7 @@ out:
         rc = nc_store_meta_set(c.st, "executor", text, err);
     }
     nc_exec_close(&c.x);
-    nc_exec_mpi_end(rc == NC_OK);
+    nc_exec_mpi_end(rc == NC_OK && !out->stopped);
     free_bufs(&b);
     if (c.h)
         c.ops->destroy(c.h);
