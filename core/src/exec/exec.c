@@ -65,12 +65,13 @@ void nc_exec_data_where(const nc_pipeline *p, char *buf, size_t size)
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; keys[i] && used < size; i++) {
-        const char *v = NULL;
+        char *v = NULL;
         nc_error ignored;
         if (nc_section_has(sec, keys[i]) &&
-            nc_section_get_string(sec, keys[i], NULL, &v, &ignored) == NC_OK && v)
+            nc_section_get_path(sec, keys[i], NULL, &v, &ignored) == NC_OK && v)
             used += (size_t)snprintf(buf + used, size - used, "%sdataset.%s = %s",
                                      used ? ", " : "", keys[i], v);
+        free(v);
     }
 }
 

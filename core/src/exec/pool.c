@@ -225,7 +225,8 @@ static int on_result(pool *p, int k, const char *msg, nc_exec_result *r, nc_erro
                             "settings differ",
                             w->name, r->rec.cache_key, key);
     p->busy += nc_run_now() - w->started;
-    w->state = W_IDLE;
+    if (!r->stopped)
+        w->state = W_IDLE;
     return NC_OK;
 }
 
@@ -240,8 +241,8 @@ static void stopping(const pool *p)
             char gid[13] = "?";
             if (nc_genotype_parse(p->w[k].job.genotype, "job", &g, &ignored) == NC_OK)
                 nc_genotype_id(&g, gid);
-            pool_note(p, "stopping: %s (%s rank %d) was evaluating candidate %s (redone on "
-                      "resume)", p->w[k].name, p->link->name, k + 1, gid);
+            pool_note(p, "stopping: %s (%s %d) was evaluating candidate %s (redone on resume)",
+                      p->w[k].name, strcmp(p->link->name, "mpi") == 0 ? "rank" : "worker", k + 1, gid);
         }
 }
 
@@ -275,8 +276,8 @@ static int pool_collect(void *h, nc_exec_result *r, nc_error *err)
             rc = on_death(p, k, why, r, &ready, err);
         else if (p->w[k - 1].state == W_STARTING)
             rc = on_hello(p, k, msg, err);
-        else if ((rc = on_result(p, k, msg, r, err)) == NC_OK)
-            ready = 1;
+        else if ((rc = on_result(p, k, msg, r, err)) == NC_OK && (ready = 1) && r->stopped)
+            stopping(p);
         free(msg);
         if (rc) {
             p->failed = 1;
