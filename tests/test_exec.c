@@ -334,7 +334,7 @@ static void test_wire_refusals(void **state)
 
     nc_exec_job job;
     int quit = 0;
-    expect_refusal(nc_wire_parse_job("nascaps-job 1\nslot 2\nepochs 3\n", "coordinator", &job,
+    expect_refusal(nc_wire_parse_job("nascaps-job 1\nslot 2\nepochs 3\ntrains 1\n", "coordinator", &job,
                                      &quit, &err),
                    &err, "coordinator: job message without the field 'genotype'");
     assert_int_equal(nc_wire_parse_job("nascaps-quit 1\n", "coordinator", &job, &quit, &err),
@@ -475,6 +475,47 @@ static void test_kill_mpi_rank(void **state)
     assert_same_run("serial", "mk");
 }
 
+/* `nascaps correlate` through the executors: the same evaluations. */
+static void test_correlate_workers(void **state)
+{
+    (void)state;
+    char path[600], cmd[4096], *err = NULL;
+    snprintf(path, sizeof path, "%s/corr.cfg", dir);
+    char *text = malloc(sizeof train_cfg + 64);
+    snprintf(text, sizeof train_cfg + 64, "%scorrelate = { samples = 5; epochs = 2; };\n",
+             train_cfg);
+    nc_test_write_file(path, text, strlen(text));
+    free(text);
+    static const char *const how[] = {"cs", "", "cw", "--workers 2", "cm", NULL};
+    for (int i = 0; i < 3; i++) {
+        if (i == 2 && !have_mpi())
+            break;
+        char prefix[512] = "";
+        if (i == 2)
+            snprintf(prefix, sizeof prefix,
+                     "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '%s' -np 3 "
+                     "--oversubscribe ",
+                     NC_TEST_MPIEXEC);
+        snprintf(cmd, sizeof cmd, "%s'%s' correlate '%s' --quiet --set 'output.dir=\"%s/%s\"' %s",
+                 prefix, NC_TEST_CLI, path, dir, how[2 * i], how[2 * i + 1] ? how[2 * i + 1] : "");
+        err = NULL;
+        if (nc_test_run(cmd, NULL, &err) != 0)
+            fail_msg("%s failed: %s", cmd, err);
+        free(err);
+    }
+    char *a = db_text("cs", evals_sql), *b = db_text("cw", evals_sql);
+    assert_non_null(a);
+    assert_string_equal(a, b);
+    free(b);
+    if (have_mpi()) {
+        b = db_text("cm", evals_sql);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        free(b);
+    }
+    free(a);
+}
+
 /* IDX files of n images (size x size) with the given first pixel. */
 static void write_idx(const char *folder, int n, int size, int first)
 {
@@ -547,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_kill_coordinator_resume),
         cmocka_unit_test(test_kill_mpi_rank),
         cmocka_unit_test(test_mpi_different_dataset),
+        cmocka_unit_test(test_correlate_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -128,9 +128,7 @@ int nc_cli_print_report_json(const nc_run_report *r)
     return NC_OK;
 }
 
-/* --workers N (or --workers=N) becomes --set run.workers=N, so a resume
- * compares it as any other setting (a resume may change it). */
-static int take_workers(int argc, char **argv, int *i, char *buf, size_t size,
+int nc_cli_take_workers(const char *cmd, int argc, char **argv, int *i, char *buf, size_t size,
                         nc_cli_options *opt)
 {
     const char *v = strchr(argv[*i], '=') ? strchr(argv[*i], '=') + 1
@@ -139,12 +137,12 @@ static int take_workers(int argc, char **argv, int *i, char *buf, size_t size,
     char *end = NULL;
     long n = v ? strtol(v, &end, 10) : -1;
     if (!v || end == v || *end || n < 0 || n > 1024)
-        return nc_cli_usage("run", "--workers expects a number of processes 0..1024, got '%s'",
+        return nc_cli_usage(cmd, "--workers expects a number of processes 0..1024, got '%s'",
                             v ? v : "");
     snprintf(buf, size, "run.workers=%ld", n);
     const char **grown = realloc(opt->sets, (opt->n_sets + 1) * sizeof *grown);
     if (!grown)
-        return nc_cli_usage("run", "out of memory");
+        return nc_cli_usage(cmd, "out of memory");
     opt->sets = grown;
     opt->sets[opt->n_sets++] = buf;
     return NC_OK;
@@ -169,7 +167,8 @@ static int run(int argc, char **argv)
             continue;
         }
         if (!strcmp(a, "--workers") || !strncmp(a, "--workers=", 10)) {
-            rc = take_workers(argc, argv, &i, workers_set, sizeof workers_set, &opt);
+            rc = nc_cli_take_workers("run", argc, argv, &i, workers_set, sizeof workers_set,
+                                     &opt);
             continue;
         }
         int taken = nc_cli_take_option("run", argc, argv, &i, &opt);

@@ -89,13 +89,14 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
         return nc_error_prefix(err, "evaluating a job");
     nc_genotype_to_string(&g, e->genotype, sizeof e->genotype);
     nc_genotype_id(&g, e->gid);
-    nc_run_cache_key(env->s, env->eval.data, env->eval.trains, job->epochs, e->cache_key);
+    nc_run_cache_key(env->s, env->eval.data, job->trains, job->epochs, e->cache_key);
     nc_train_opts topt = *env->eval.topt;
     topt.epochs = job->epochs;
     if (env->threads > 0)
         topt.threads = env->threads;
     nc_eval_env ev = env->eval;
     ev.topt = &topt;
+    ev.trains = job->trains;
     return nc_run_evaluate(&ev, &g, e, r->epochs, NC_EXEC_MAX_EPOCHS, &r->n_epochs, &r->stopped,
                            err);
 }

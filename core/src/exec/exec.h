@@ -16,6 +16,7 @@
 #ifndef NC_EXEC_H
 #define NC_EXEC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@
 typedef struct nc_exec_job {
     int slot;
     int epochs;                          /* training epochs (the cache key's) */
+    int trains;                          /* 0: costs only */
     char genotype[NC_GENOTYPE_STRING_MAX];
 } nc_exec_job;
 
@@ -141,6 +143,13 @@ int nc_exec_mpi_init(int *rank, int *size, nc_error *err);
 /* A worker rank: serves jobs until the coordinator says quit;
  * start_error (or NULL) says why it could not load what it needs. */
 int nc_exec_mpi_serve(const nc_exec_env *env, const char *start_error, nc_error *err);
+/* Under mpirun/srun, a rank other than 0 serves here: it loads the
+ * pipeline's dataset and accelerator, evaluates what rank 0 sends until it
+ * says quit, and sets *worker; it touches no output. Rank 0 and runs
+ * outside MPI return at once with *worker = 0. stop: the command's stop
+ * flag (may be NULL). */
+int nc_exec_mpi_worker(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
+                       const volatile sig_atomic_t *stop, int *worker, nc_error *err);
 /* The coordinator's executor over ranks 1..size-1. */
 int nc_exec_mpi_create(const nc_exec_env *env, nc_executor *out, nc_error *err);
 /* Ends the MPI job: finalize when ok, abort (ending every rank) when not. */

@@ -167,3 +167,44 @@ int nc_exec_mpi_create(const nc_exec_env *env, nc_executor *out, nc_error *err)
         return nc_error_set(err, NC_ERR_INTERNAL, "MPI: no worker ranks");
     return nc_exec_pool_create(env, &mpi_ops, NULL, world_size - 1, out, err);
 }
+
+/* ---- A worker rank's whole life ---------------------------------------------------- */
+
+static int worker_stop(void *user)
+{
+    const volatile sig_atomic_t *stop = user;
+    return stop && *stop;
+}
+
+int nc_exec_mpi_worker(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
+                       const volatile sig_atomic_t *stop, int *worker, nc_error *err)
+{
+    *worker = 0;
+    if (!nc_exec_under_mpi())
+        return NC_OK;
+    int rank = 0, size = 1;
+    int rc = nc_exec_mpi_init(&rank, &size, err);
+    if (rc || rank == 0)
+        return rc;
+    *worker = 1;
+    nc_data *data = NULL;
+    nc_accelerator *acc = NULL;
+    nc_error start;
+    nc_error_clear(&start);
+    int bad = nc_data_open(reg, p, &data, &start) ||
+              nc_accelerator_open(reg, p, NULL, &acc, &start);
+    nc_train_opts topt;
+    nc_train_opts_from_settings(&topt, s);
+    topt.stop = worker_stop;
+    topt.user = (void *)(uintptr_t)stop;
+    nc_exec_env env;
+    memset(&env, 0, sizeof env);
+    env.eval = (nc_eval_env){reg, acc, data, &topt, s->training.routings, 1};
+    env.s = s;
+    env.p = p;
+    rc = nc_exec_mpi_serve(&env, bad ? start.msg : NULL, err);
+    nc_exec_mpi_end(rc == NC_OK);
+    nc_accelerator_close(acc);
+    nc_data_close(data);
+    return rc;
+}

@@ -130,7 +130,7 @@ static int died_result(pool *p, const pworker *w, const char *why, nc_exec_resul
     nc_eval_rec *e = &r->rec;
     nc_genotype_to_string(&g, e->genotype, sizeof e->genotype);
     nc_genotype_id(&g, e->gid);
-    nc_run_cache_key(p->env->s, p->env->eval.data, p->env->eval.trains, w->job.epochs,
+    nc_run_cache_key(p->env->s, p->env->eval.data, w->job.trains, w->job.epochs,
                      e->cache_key);
     e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
     e->energy_mj = e->latency_ms = e->memory_kib = NAN;
@@ -218,7 +218,7 @@ static int on_result(pool *p, int k, const char *msg, nc_exec_result *r, nc_erro
         return nc_error_set(err, NC_ERR_INPUT, "%s: result for job %d, expected job %d", w->name,
                             r->slot, w->job.slot);
     char key[17];
-    nc_run_cache_key(p->env->s, p->env->eval.data, p->env->eval.trains, w->job.epochs, key);
+    nc_run_cache_key(p->env->s, p->env->eval.data, w->job.trains, w->job.epochs, key);
     if (strcmp(key, r->rec.cache_key) != 0)
         return nc_error_set(err, NC_ERR_INPUT,
                             "%s: evaluated under cache key %s, the coordinator's is %s: its "
@@ -364,7 +364,7 @@ static void failed_result(const nc_exec_env *env, const nc_exec_job *job, const 
         nc_genotype_to_string(&g, e->genotype, sizeof e->genotype);
         nc_genotype_id(&g, e->gid);
     }
-    nc_run_cache_key(env->s, env->eval.data, env->eval.trains, job->epochs, e->cache_key);
+    nc_run_cache_key(env->s, env->eval.data, job->trains, job->epochs, e->cache_key);
     e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
     e->energy_mj = e->latency_ms = e->memory_kib = NAN;
     snprintf(e->status, sizeof e->status, "refused");

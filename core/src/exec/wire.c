@@ -74,8 +74,8 @@ char *nc_wire_hello(const char *worker, int threads, uint64_t data_fp, uint64_t 
 char *nc_wire_job(const nc_exec_job *job)
 {
     wbuf b = {0};
-    wb_printf(&b, "nascaps-job %d\nslot %d\nepochs %d\n", NC_WIRE_VERSION, job->slot,
-              job->epochs);
+    wb_printf(&b, "nascaps-job %d\nslot %d\nepochs %d\ntrains %d\n", NC_WIRE_VERSION, job->slot,
+              job->epochs, job->trains);
     wb_text(&b, "genotype", job->genotype);
     return b.text;
 }
@@ -257,6 +257,7 @@ int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job, int *
     if ((rc = check_head(msg, from, w, err)) ||
         (rc = get_int(msg, from, w, "slot", 0, 1 << 30, &job->slot, err)) ||
         (rc = get_int(msg, from, w, "epochs", 0, 1000000, &job->epochs, err)) ||
+        (rc = get_int(msg, from, w, "trains", 0, 1, &job->trains, err)) ||
         (rc = get_text(msg, from, w, "genotype", job->genotype, sizeof job->genotype, err)))
         return rc;
     return NC_OK;

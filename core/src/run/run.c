@@ -410,6 +410,7 @@ static int evaluate_batch(run_ctx *c, gen_bufs *b, int n, int *over, nc_error *e
             nc_exec_job job;
             job.slot = b->order[submitted++];
             job.epochs = c->s->training.epochs;
+            job.trains = c->trains;
             nc_genotype_to_string(&b->batch[job.slot], job.genotype, sizeof job.genotype);
             if ((rc = c->x.ops->submit(c->x.h, &job, err)))
                 return rc;
@@ -778,28 +779,6 @@ static void exec_env(run_ctx *c, nc_exec_env *x)
     x->note_user = c;
 }
 
-/* An MPI rank other than 0: load the same dataset and accelerator, then
- * evaluate what rank 0 sends until it says quit. Touches no output. */
-static int mpi_worker(run_ctx *c, nc_error *err)
-{
-    nc_error start;
-    nc_error_clear(&start);
-    int rc = nc_data_open(c->reg, c->p, &c->data, &start);
-    if (!rc)
-        rc = nc_accelerator_open(c->reg, c->p, NULL, &c->acc, &start);
-    nc_train_opts_from_settings(&c->topt, c->s);
-    c->topt.stop = stop_hook;
-    c->topt.user = c;
-    exec_env(c, &c->xenv);
-    c->xenv.note = NULL;
-    c->out->mpi_worker = 1;
-    rc = nc_exec_mpi_serve(&c->xenv, rc ? start.msg : NULL, err);
-    nc_exec_mpi_end(rc == NC_OK);
-    nc_accelerator_close(c->acc);
-    nc_data_close(c->data);
-    return rc;
-}
-
 int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
            const nc_run_opts *opt, nc_run_outcome *out, nc_error *err)
 {
@@ -823,16 +802,9 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
                             s->n_objectives, NC_MAX_OBJECTIVES);
 
     int rc;
-    if (nc_exec_under_mpi()) {
-        int rank = 0, size = 1;
-        if ((rc = nc_exec_mpi_init(&rank, &size, err)))
-            return rc;
-        if (rank > 0) {
-            for (int k = 0; k < s->n_objectives; k++)
-                c.trains |= s->objectives[k] == NC_OBJ_ACCURACY_DROP;
-            return mpi_worker(&c, err);
-        }
-    }
+    if ((rc = nc_exec_mpi_worker(reg, p, s, opt->stop, &out->mpi_worker, err)) ||
+        out->mpi_worker)
+        return rc;
     if ((rc = nc_run_mkdirs(c.dir, err)) || (rc = nc_run_lock(c.dir, &lock_fd, err)))
         return rc;
     nc_data_shape shape;
