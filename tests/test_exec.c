@@ -22,6 +22,7 @@
 
 #include "exec/exec.h"
 #include "nc_test.h"
+#include "train/train_internal.h"
 
 static char *dir;
 
@@ -378,6 +379,25 @@ static void test_hello_checks(void **state)
                    &err, "rank 4: hello field 'data': expected 16 hex digits, found '12'");
 }
 
+/* training.threads = 0 picks one thread for small networks, all cores
+ * for large ones; an explicit number is obeyed; workers split the cores. */
+static void test_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(nc_train_auto_threads(0, 100000, 8), 1);
+    assert_int_equal(nc_train_auto_threads(0, NC_TRAIN_ONE_THREAD_MACS - 1, 8), 1);
+    assert_int_equal(nc_train_auto_threads(0, NC_TRAIN_ONE_THREAD_MACS, 8), 8);
+    assert_int_equal(nc_train_auto_threads(3, 100000, 8), 3);
+    assert_int_equal(nc_train_auto_threads(3, 4000000000LL, 8), 3);
+    nc_settings s;
+    memset(&s, 0, sizeof s);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(nc_exec_threads(&s, 1), (int)cores);
+    assert_int_equal(nc_exec_threads(&s, (int)cores * 4), 1);
+    s.training.threads = 5;
+    assert_int_equal(nc_exec_threads(&s, 2), 5);
+}
+
 /* ---- End to end ----------------------------------------------------------------- */
 
 static void test_transports_agree(void **state)
@@ -590,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_wire_result_round_trip),
         cmocka_unit_test(test_wire_refusals),
         cmocka_unit_test(test_hello_checks),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_transports_agree),
         cmocka_unit_test(test_kill_local_worker),
         cmocka_unit_test(test_kill_coordinator_resume),

@@ -111,7 +111,8 @@ static const core_key core_keys[] = {
              training.time_limit_s,
              "wall-clock limit per candidate, in seconds; 0: none"),
     INT_KEY("training.threads", CK_INT, 0, 0, INT64_MAX, training.threads,
-            "threads used for training; 0: all cores"),
+            "threads used for training; 0: auto (one thread for networks under "
+            "100 M MACs, all cores above; with workers, cores / workers)"),
     INT_KEY("final_training.epochs", CK_INT, 0, 0, INT64_MAX,
             final_training.epochs,
             "epochs to retrain the final Pareto front (stage 2); 0: skip"),
