@@ -152,7 +152,8 @@ int nc_exec_mpi_worker(nc_registry *reg, const nc_pipeline *p, const nc_settings
                        const volatile sig_atomic_t *stop, int *worker, nc_error *err);
 /* The coordinator's executor over ranks 1..size-1. */
 int nc_exec_mpi_create(const nc_exec_env *env, nc_executor *out, nc_error *err);
-/* Ends the MPI job: finalize when ok, abort (ending every rank) when not. */
+/* How the MPI job ends when this process exits: finalize when ok, else
+ * (also when never called) abort, ending every rank. */
 void nc_exec_mpi_end(int ok);
 
 /* ---- The wire protocol (wire.c), shared by local workers and MPI -------------- */

@@ -16,7 +16,7 @@
 #include "exec/mpi_module.h"
 
 static const nc_mpi_module *mpi;
-static int world_rank, world_size, node_ranks, end_ok = 1;
+static int world_rank, world_size, node_ranks, end_ok;
 
 int nc_exec_under_mpi(void)
 {
@@ -24,7 +24,9 @@ int nc_exec_under_mpi(void)
 }
 
 /* Runs at exit, after the command printed its messages: finalize after a
- * clean end; otherwise abort, which ends every rank (no hang). */
+ * clean end (nc_exec_mpi_end(1)); otherwise (an error, a stop, a return
+ * that never said it ended well) abort, which ends every rank: a rank
+ * waiting for a message that will never come must not hang the job. */
 static void at_exit(void)
 {
     if (end_ok)
@@ -81,8 +83,7 @@ int nc_exec_mpi_init(int *rank, int *size, nc_error *err)
 
 void nc_exec_mpi_end(int ok)
 {
-    if (mpi && !ok)
-        end_ok = 0;
+    end_ok = ok;
 }
 
 /* ---- A worker rank ---------------------------------------------------------- */

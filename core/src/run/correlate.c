@@ -246,7 +246,6 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
                               e->genotype);
         ids[i] = e->id;
     }
-    nc_exec_mpi_end(rc == NC_OK && !out->stopped);
     nc_exec_result_free(&r);
     free(e);
     free(todo);
@@ -420,7 +419,7 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     rc = nc_run_write_file(dir, "correlation.csv", csv, err);
     free(csv);
 out:
-    nc_exec_mpi_end(rc == NC_OK);
+    nc_exec_mpi_end(rc == NC_OK && !out->stopped);
     nc_epoch_reader_close(rd);
     free(ep);
     free(ids);
