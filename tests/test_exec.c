@@ -419,8 +419,19 @@ static void test_transports_agree(void **state)
     free(ex);
     assert_int_equal(db_count("serial"), 12);
     assert_same_run("serial", "w3");
-    if (!have_mpi())
+    if (!have_mpi()) {
+        /* this build has no MPI module: a run under mpirun says so */
+        char cmd[4096];
+        command("nompi", NULL, NULL, cmd, sizeof cmd);
+        char full[4200];
+        snprintf(full, sizeof full, "env OMPI_COMM_WORLD_SIZE=3 %s", cmd);
+        err = NULL;
+        assert_int_equal(nc_test_run(full, NULL, &err), 1);
+        assert_non_null(strstr(err, "started under mpirun/srun, but this nascaps was built "
+                                    "without MPI"));
+        free(err);
         return;
+    }
     err = NULL;
     if (run("mpi3", "3", NULL, &err) != 0)
         fail_msg("mpirun -np 3 failed: %s", err);
