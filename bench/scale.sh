@@ -4,12 +4,15 @@
 # building into build/ (Debian's Fashion-MNIST for the fmnist and thread
 # figures); it takes about 15 minutes on 2 quiet cores.
 #
-#   bash bench/scale.sh [synthetic|fmnist|threads]...   (default: all three)
+#   bash bench/scale.sh [synthetic|fmnist|sample|threads]...   (default: all)
 #
 # synthetic: examples/synthetic-quick.cfg at training.threads=1, serial vs
 #            --workers 2 vs mpirun -np 3 (pareto.csv must be identical)
 # fmnist:    the README's main job, serial with default threads vs
 #            --workers 2 --set training.threads=1
+# sample:    candidates per hour on a sample of the default search space
+#            (nascaps correlate, 6 samples, 1 epoch on 1,000 images),
+#            serial vs --workers 2
 # threads:   training images/s of genotypes of the default space (picked
 #            from a costs-only search by forward MACs) at 1 and 2 threads
 set -euo pipefail
@@ -26,7 +29,7 @@ timed() {   # NAME CMD...: prints NAME_s and the load average when it ended
   echo "${name}_load $(load)"
 }
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(synthetic fmnist threads)
+[ ${#what[@]} -eq 0 ] && what=(synthetic fmnist sample threads)
 for w in "${what[@]}"; do
   case $w in
   synthetic)
@@ -46,6 +49,23 @@ for w in "${what[@]}"; do
     timed fmnist_serial "$B" run $C --quiet --set "output.dir=\"$OUT/f1\""
     timed fmnist_workers2_threads1 "$B" run $C --quiet --workers 2 --set training.threads=1 \
       --set "output.dir=\"$OUT/f2\""
+    ;;
+  sample)
+    cat >"$OUT/sample.cfg" <<'CFG'
+dataset = { plugin = "idx"; train_subset = 1000; test_subset = 200; };
+training = { batch_size = 50; time_limit_s = 60; };   # a huge sample is cut (status time_limit)
+correlate = { samples = 6; epochs = 1; };
+CFG
+    for how in serial workers2; do
+      extra=""; [ $how = workers2 ] && extra="--workers 2"
+      t0=$(date +%s.%N)
+      "$B" correlate "$OUT/sample.cfg" --quiet $extra --set "output.dir=\"$OUT/c_$how\"" \
+        >/dev/null 2>>"$OUT/log.txt"
+      s=$(echo "$(date +%s.%N) - $t0" | bc)
+      echo "sample_${how}_s $s"
+      echo "sample_${how}_candidates_per_hour $(echo "6 * 3600 / $s" | bc)"
+      echo "sample_${how}_load $(load)"
+    done
     ;;
   threads)
     "$B" run examples/costs-only.cfg --quiet --set "output.dir=\"$OUT/costs\"" >/dev/null 2>&1
