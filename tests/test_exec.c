@@ -398,7 +398,21 @@ static void test_threads(void **state)
     assert_int_equal(nc_exec_threads(&s, 2), 5);
 }
 
-/* ---- End to end ----------------------------------------------------------------- */
+/* ---- End to end ---------------------------------------------------------------- */
+
+static void test_workers_usage(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_int_equal(run("u", NULL, "--workers many", &err), 2);
+    assert_non_null(strstr(err, "nascaps run: --workers expects a number of processes 0..1024, "
+                                "got 'many'"));
+    free(err);
+    err = NULL;
+    assert_int_equal(run("u", NULL, "--set run.workers=-1", &err), 1);
+    assert_non_null(strstr(err, "run.workers"));
+    free(err);
+}
 
 static void test_transports_agree(void **state)
 {
@@ -622,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_wire_refusals),
         cmocka_unit_test(test_hello_checks),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_workers_usage),
         cmocka_unit_test(test_transports_agree),
         cmocka_unit_test(test_kill_local_worker),
         cmocka_unit_test(test_kill_coordinator_resume),
