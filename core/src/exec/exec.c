@@ -149,7 +149,10 @@ static int serial_collect(void *h, nc_exec_result *r, nc_error *err)
 static void serial_describe(void *h, char *buf, size_t size)
 {
     serial *x = h;
-    snprintf(buf, size, "serial (threads=%d)", x->env->s->training.threads);
+    if (x->env->s->training.threads > 0)
+        snprintf(buf, size, "serial (threads=%d)", x->env->s->training.threads);
+    else
+        snprintf(buf, size, "serial (threads=auto)");
 }
 
 static double serial_busy(void *h)

@@ -13,8 +13,8 @@
 
 typedef struct nc_mpi_module {
     uint32_t size;                        /* sizeof(nc_mpi_module) */
-    /* MPI_Init; the world's rank and size, and the ranks on this node
-     * (MPI_Comm_split_type shared). */
+    /* MPI_Init; the world's rank and size, and the worker ranks on this
+     * node (MPI_Comm_split_type shared; rank 0 not counted). */
     int (*init)(int *rank, int *size, int *node_ranks, char *msg, size_t msg_size);
     int (*send)(int dest, const char *text, char *msg, size_t msg_size);
     /* Waits up to ms for a message from `from` (-1: any rank): *src and

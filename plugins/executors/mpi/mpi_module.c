@@ -42,7 +42,12 @@ static int m_init(int *rank, int *size, int *node_ranks, char *msg, size_t msg_s
     *node_ranks = 1;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
         MPI_SUCCESS) {
+        /* rank 0 trains nothing: it does not count on its node */
+        int is_root = *rank == 0, has_root = 0;
         MPI_Comm_size(node, node_ranks);
+        if (MPI_Allreduce(&is_root, &has_root, 1, MPI_INT, MPI_MAX, node) == MPI_SUCCESS &&
+            has_root && *node_ranks > 1)
+            --*node_ranks;
         MPI_Comm_free(&node);
     }
     return 0;
