@@ -92,8 +92,10 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
     nc_run_cache_key(env->s, env->eval.data, job->trains, job->epochs, e->cache_key);
     nc_train_opts topt = *env->eval.topt;
     topt.epochs = job->epochs;
-    if (env->threads > 0)
-        topt.threads = env->threads;
+    /* a worker's share of the node bounds the automatic choice; an
+     * explicit training.threads is obeyed (it is what env->threads holds) */
+    if (env->threads > 0 && topt.threads == 0)
+        topt.max_threads = env->threads;
     nc_eval_env ev = env->eval;
     ev.topt = &topt;
     ev.trains = job->trains;

@@ -83,7 +83,9 @@ typedef struct nc_exec_env {
     void *stop_user;
     nc_exec_note_fn note;
     void *note_user;
-    int threads;                         /* > 0: training threads of this worker */
+    /* > 0: this worker's training threads: training.threads when set, else
+     * its share of the node's cores, the bound of the automatic choice */
+    int threads;
 } nc_exec_env;
 
 /* The serial executor: evaluates in collect(), in submit order. */
