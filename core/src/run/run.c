@@ -1,12 +1,14 @@
 /* run.c - the search loop (docs/RUN.md, "The loop").
  *
  * Per generation: restore the optimizer's last committed state, ask (the
- * optimizer is deterministic given its state and rng), evaluate every
- * genotype (each evaluation one transaction, a cache hit trains nothing),
- * tell, then commit the optimizer's new state with the generation's
- * population in ONE transaction. A kill at any point loses at most the
- * candidate being evaluated; the resumed run asks the same batch again and
- * finds the finished candidates in the store. */
+ * optimizer is deterministic given its state and rng), hand every genotype
+ * not in the store to the executor (core/src/exec: serial, local workers
+ * or MPI ranks; each arriving result one transaction, a cache hit trains
+ * nothing), read the batch back in ask order and tell, then commit the
+ * optimizer's new state with the generation's population in ONE
+ * transaction. A kill at any point loses at most the candidates being
+ * evaluated; the resumed run asks the same batch again and finds the
+ * finished candidates in the store. */
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
