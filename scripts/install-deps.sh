@@ -7,6 +7,7 @@ PACKAGES=(
   libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev libmatio-dev libsqlite3-dev
   libcairo2-dev fonts-dejavu-core
   libcmocka-dev
+  openmpi-bin libopenmpi-dev
   dataset-fashion-mnist
 )
 SUDO=""

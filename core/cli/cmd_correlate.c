@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_train.h"
+#include "cli_run.h"
 #include "nascaps/correlate.h"
 
 /* Exit status of a study stopped by SIGINT/SIGTERM (resumable), as run. */
@@ -134,6 +135,7 @@ static int parse_target(const char *value, double *out)
 
 static int run(int argc, char **argv)
 {
+    char workers_set[64];
     nc_cli_options opt = {0};
     const char *target = NULL;
     int rc = NC_OK, n_files = 0;
@@ -153,6 +155,11 @@ static int run(int argc, char **argv)
                                   opt.pipeline, a);
             else
                 opt.pipeline = a;
+            continue;
+        }
+        if (!strcmp(a, "--workers") || !strncmp(a, "--workers=", 10)) {
+            rc = nc_cli_take_workers("correlate", argc, argv, &i, workers_set,
+                                     sizeof workers_set, &opt);
             continue;
         }
         int taken = nc_cli_take_option("correlate", argc, argv, &i, &opt);
@@ -213,6 +220,8 @@ static int run(int argc, char **argv)
         rc = nc_cli_fail(&err);
         goto out;
     }
+    if (res.mpi_worker)
+        goto out;   /* an MPI worker rank: rank 0 reports */
     if (res.stopped) {
         fprintf(stderr, "nascaps correlate: stopped: run the same command again to resume "
                         "(%d trained now)\n",
@@ -241,8 +250,8 @@ out:
 
 const nc_cli_command nc_cli_correlate = {
     .name = "correlate",
-    .synopsis = "correlate PIPELINE [--set KEY=VALUE]... [--target-r R] [--json] [--quiet] "
-                "[FILE.chr...]",
+    .synopsis = "correlate PIPELINE [--set KEY=VALUE]... [--target-r R] [--workers N] [--json] "
+                "[--quiet] [FILE.chr...]",
     .summary = "how early accuracy predicts full training: choose training.epochs",
     .help =
         "The paper's study (Section 4.2, Table 2; docs/CORRELATE.md): trains\n"
@@ -272,6 +281,8 @@ const nc_cli_command nc_cli_correlate = {
         "  --set KEY=VALUE     override a setting, e.g. --set correlate.samples=20\n"
         "  --target-r R        the r to reach (default correlate.target_r, 0.95)\n"
         "  --json              also print one JSON object on the last line of stdout\n"
+        "  --workers N         train with N local worker processes (run.workers;\n"
+        "                      docs/SCALE.md); under mpirun/srun the ranks are the workers\n"
         "  --quiet, -q         no per-candidate lines on stderr\n"
         "\n"
         "Ctrl-C (SIGINT) or SIGTERM stops within one training batch and exits\n"

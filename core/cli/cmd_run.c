@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,6 +35,23 @@ static const char *fixed(double v, int general, char *buf, size_t size)
     return buf;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "87" for 0.87; "-" unknown. */
+static const char *percent(double v, char *buf, size_t size)
+{
+    if (isfinite(v))
+        snprintf(buf, size, "%.0f", 100.0 * (v < 0 ? 0 : v > 1 ? 1 : v));
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
 typedef struct run_view {
     int quiet;
 } run_view;
@@ -41,14 +59,18 @@ typedef struct run_view {
 static void on_progress(const nc_run_progress *p, void *user)
 {
     const run_view *v = user;
-    char a[32], b[32], c[32], d[32], e[32] = "";
+    char a[32], b[32], c[32], d[32], e[32] = "", f[32];
     switch (p->phase) {
     case NC_RUN_NOTE:
         fprintf(stderr, "nascaps run: %s\n", p->note);
         break;
     case NC_RUN_CANDIDATE:
-        if (!v->quiet)
-            fprintf(stderr, "  candidate %d of generation %d: %s %s accuracy %s\n",
+        if (!v->quiet && p->worker)
+            fprintf(stderr, "  candidate %d of generation %d: %s %s accuracy %s (%s, %.1f s)\n",
+                    p->evaluated, p->generation + 1, p->id, p->status,
+                    fixed(p->accuracy, 0, a, sizeof a), p->worker, p->seconds);
+        else if (!v->quiet)
+            fprintf(stderr, "  candidate %d of generation %d: %s %s accuracy %s (stored)\n",
                     p->evaluated, p->generation + 1, p->id, p->status,
                     fixed(p->accuracy, 0, a, sizeof a));
         break;
@@ -59,10 +81,12 @@ static void on_progress(const nc_run_progress *p, void *user)
             snprintf(e, sizeof e, "/%d", p->planned);
         fprintf(stderr,
                 "generation %d%s: evaluated %d (%d cached), failed %d, front %d, best accuracy "
-                "%s, hypervolume %s, elapsed %s, ETA %s\n",
+                "%s, hypervolume %s, workers busy %s%%, elapsed %s, ETA %s\n",
                 p->generation, e, p->evaluated,
                 p->cached, p->failed, p->front_size, fixed(p->best_accuracy, 0, a, sizeof a),
-                fixed(p->hypervolume, 1, b, sizeof b), c, d);
+                fixed(p->hypervolume, 1, b, sizeof b),
+                percent(p->utilisation, f, sizeof f),
+                c, d);
         break;
     case NC_RUN_FINAL_EPOCH:
         if (!v->quiet)
@@ -104,9 +128,30 @@ int nc_cli_print_report_json(const nc_run_report *r)
     return NC_OK;
 }
 
+int nc_cli_take_workers(const char *cmd, int argc, char **argv, int *i, char *buf, size_t size,
+                        nc_cli_options *opt)
+{
+    const char *v = strchr(argv[*i], '=') ? strchr(argv[*i], '=') + 1
+                    : *i + 1 < argc          ? argv[++*i]
+                                             : NULL;
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : -1;
+    if (!v || end == v || *end || n < 0 || n > 1024)
+        return nc_cli_usage(cmd, "--workers expects a number of processes 0..1024, got '%s'",
+                            v ? v : "");
+    snprintf(buf, size, "run.workers=%ld", n);
+    const char **grown = realloc(opt->sets, (opt->n_sets + 1) * sizeof *grown);
+    if (!grown)
+        return nc_cli_usage(cmd, "out of memory");
+    opt->sets = grown;
+    opt->sets[opt->n_sets++] = buf;
+    return NC_OK;
+}
+
 static int run(int argc, char **argv)
 {
     nc_cli_options opt = {0};
+    char workers_set[64];
     int force_new = 0, rc = NC_OK;
     for (int i = 1; i < argc && rc == NC_OK; i++) {
         const char *a = argv[i];
@@ -119,6 +164,11 @@ static int run(int argc, char **argv)
         }
         if (!strcmp(a, "--force-new")) {
             force_new = 1;
+            continue;
+        }
+        if (!strcmp(a, "--workers") || !strncmp(a, "--workers=", 10)) {
+            rc = nc_cli_take_workers("run", argc, argv, &i, workers_set, sizeof workers_set,
+                                     &opt);
             continue;
         }
         int taken = nc_cli_take_option("run", argc, argv, &i, &opt);
@@ -160,17 +210,25 @@ static int run(int argc, char **argv)
     nc_error err;
     nc_error_clear(&err);
     nc_run_report *report = NULL;
-    if ((rc = nc_run(reg, pipeline, &settings, &ropt, &out, &err)) ||
+    double t0 = now_s();
+    rc = nc_run(reg, pipeline, &settings, &ropt, &out, &err);
+    if (rc == NC_OK && out.mpi_worker)
+        goto out;   /* an MPI worker rank: rank 0 reports */
+    if (rc ||
         (rc = nc_report_load(settings.output_dir, &report, &err))) {
         rc = nc_cli_fail(&err);
         goto out;
     }
     nc_cli_print_front(report);
+    double hours = (now_s() - t0) / 3600.0;
+    char rate[48] = "";
+    if (out.trained > 0 && hours > 0)
+        snprintf(rate, sizeof rate, ", %.0f candidates per hour", (double)out.trained / hours);
     fprintf(stderr,
             "nascaps run: %d generation%s, %" PRId64 " evaluations (%" PRId64
-            " trained now), front of %d in %s/pareto.csv\n",
+            " trained now%s), front of %d in %s/pareto.csv\n",
             out.generations, out.generations == 1 ? "" : "s", out.evaluations, out.trained,
-            report->n_front, settings.output_dir);
+            rate, report->n_front, settings.output_dir);
     /* the page to open (also after Ctrl-C); a failure here loses nothing */
     char page[NC_PATH_MAX + 16];
     snprintf(page, sizeof page, "%s/report", settings.output_dir);
@@ -199,7 +257,7 @@ out:
 
 const nc_cli_command nc_cli_run = {
     .name = "run",
-    .synopsis = "run PIPELINE [--set KEY=VALUE]... [--force-new] [--json] [--quiet]",
+    .synopsis = "run PIPELINE [--set KEY=VALUE]... [--workers N] [--force-new] [--json] [--quiet]",
     .summary = "search: evaluate candidates, keep results in output.dir, resume",
     .help =
         "Runs the search the pipeline describes (docs/RUN.md): the optimizer asks\n"
@@ -219,6 +277,8 @@ const nc_cli_command nc_cli_run = {
         "Options:\n"
         "  -c, --config FILE   the pipeline (or as the first argument)\n"
         "  --set KEY=VALUE     override a setting, e.g. --set optimizer.generations=30\n"
+        "  --workers N         evaluate with N local worker processes (run.workers;\n"
+        "                      docs/SCALE.md); under mpirun/srun the ranks are the workers\n"
         "  --force-new         start a new database; the old one becomes results.db.N\n"
         "  --json              also print the report as one JSON line (as pareto.json)\n"
         "  --quiet, -q         no per-candidate lines on stderr\n"

@@ -19,6 +19,7 @@ static const nc_settings_section core_sections[] = {
     {"training", nc_training_settings, "the trainer (every candidate)"},
     {"final_training", nc_final_training_settings, "stage 2 of a run"},
     {"search", nc_search_settings, "the run loop"},
+    {"run", nc_run_section_settings, "the run loop's executor (docs/SCALE.md)"},
     {"dataset", nc_data_settings,
      "the data services; `plugin` and the dataset plugin's own keys too"},
     {"search_space", nc_search_space_settings, "the search space generator"},
@@ -29,7 +30,7 @@ static const nc_settings_section core_sections[] = {
 /* The top level's groups: the sections above, the plugin sections and
  * layers (whose subsections are layer plugins). */
 static const char *const top_groups[] = {
-    "output", "training", "final_training", "search", "dataset", "accelerator",
+    "output", "training", "final_training", "search", "run", "dataset", "accelerator",
     "optimizer", "search_space", "correlate", "layers", NULL};
 
 const nc_settings_section *nc_settings_section_at(size_t i)

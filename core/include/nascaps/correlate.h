@@ -81,6 +81,7 @@ typedef struct nc_correlate_result {
     int recommended;           /* smallest e with r >= target_r; 0: none */
     int validation;            /* 1: accuracies on the validation split, 0: test */
     nc_correlate_row *rows;    /* epochs rows, malloc'd */
+    int mpi_worker;            /* this process was an MPI worker rank: nothing to report */
 } nc_correlate_result;
 
 /* Runs (or resumes) the study of pipeline p in settings->output_dir

@@ -123,6 +123,10 @@ typedef struct nc_settings {
      * next to the front (docs/REPORT.md); paths resolved like plugin_path */
     char **baselines;
     size_t n_baselines;
+
+    struct {
+        int workers;                  /* local worker processes; 0, 1: none */
+    } run;
 } nc_settings;
 
 /* Reads the core's own settings (seed, plugin_path resolved against the

@@ -62,6 +62,10 @@ typedef struct nc_run_progress {
     double accuracy;             /* NaN when not trained */
     int epoch, epochs;           /* FINAL_EPOCH */
     const char *note;            /* NOTE */
+    /* Appended with parallel evaluation (docs/SCALE.md). */
+    const char *worker;          /* CANDIDATE: "w2@host", "serial"; NULL: from the cache */
+    double seconds;              /* CANDIDATE: its evaluation's wall clock; NaN cached */
+    double utilisation;          /* GENERATION: busy share of the workers, in [0, 1] */
 } nc_run_progress;
 
 typedef struct nc_run_opts {
@@ -83,6 +87,7 @@ typedef struct nc_run_outcome {
     int64_t evaluations;  /* distinct evaluations in the store */
     int64_t trained;      /* candidates trained by this invocation */
     int final_trained;    /* stage 2 members finished by this invocation */
+    int mpi_worker;       /* this process was an MPI worker rank: nothing to report */
 } nc_run_outcome;
 
 /* Opens the optimizer section's plugin through nc_plugin_open and creates
@@ -96,6 +101,7 @@ int nc_optimizer_open(nc_registry *reg, const nc_pipeline *p, nc_optimizer_env *
  * their reader, which fills s->final_training and s->search. */
 extern const nc_setting_spec nc_final_training_settings[];
 extern const nc_setting_spec nc_search_settings[];
+extern const nc_setting_spec nc_run_section_settings[];   /* section run */
 int nc_run_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err);
 
 /* Runs (or resumes) the search of pipeline p in settings->output_dir:

@@ -221,7 +221,7 @@ typedef struct nc_train_opts {
     double learning_rate, lr_decay;   /* lr * lr_decay^epoch (0-based) */
     double shift_fraction;
     double time_limit_s;              /* 0: none */
-    int threads;                      /* OpenBLAS threads; 0: all cores */
+    int threads;                      /* OpenBLAS threads; 0: auto by size */
     nc_net_cfg net;
     /* Progress (may be NULL): after every batch and every evaluation. */
     void (*progress)(const nc_train_progress *p, void *user);
@@ -229,6 +229,9 @@ typedef struct nc_train_opts {
     /* Polled before every batch (may be NULL): non-zero stops the
      * training with status NC_TRAIN_STOPPED (the search's Ctrl-C). */
     int (*stop)(void *user);
+    /* Appended with parallel evaluation: the cores this training may use
+     * when threads is 0 (a worker's share of its node); 0: all cores. */
+    int max_threads;
     /* Asked after every complete epoch but the last (may be NULL):
      * non-zero stops the training there with status NC_TRAIN_PRUNED and
      * the reason the hook wrote (the search's early stopping of

@@ -22,6 +22,7 @@
 #include "nascaps/search.h"
 #include "nascaps/stats.h"
 #include "nascaps/train.h"
+#include "exec/exec.h"
 #include "run/correlate_internal.h"
 
 #define MAX_EPOCHS 1000
@@ -60,6 +61,7 @@ int nc_correlate_cfg_read(const nc_pipeline *p, nc_correlate_cfg *cfg, nc_error 
 
 typedef struct corr_ctx {
     nc_registry *reg;
+    const nc_pipeline *p;
     const nc_settings *s;
     const nc_correlate_opts *opt;
     nc_store *st;
@@ -88,15 +90,6 @@ static void note(const corr_ctx *c, const char *text)
         p.accuracy = NAN;
         c->opt->progress(&p, c->opt->user);
     }
-}
-
-/* The same record a search stores (costs included: a search with these
- * settings may find it in its cache). */
-static int evaluate(corr_ctx *c, const nc_genotype *g, nc_eval_rec *e, nc_epoch_rec *ep,
-                    int *n_ep, int *stopped, nc_error *err)
-{
-    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, 1};
-    return nc_run_evaluate(&env, g, e, ep, MAX_EPOCHS, n_ep, stopped, err);
 }
 
 /* The candidates: the files, then distinct draws of the space. */
@@ -163,40 +156,108 @@ static int failed_slot(const char *status)
     return 4;
 }
 
-/* Finds or evaluates candidate i; on success *id is its evaluation. */
-static int study_one(corr_ctx *c, const nc_genotype *g, int index, int total,
-                     nc_epoch_rec *ep, int64_t *id, nc_correlate_result *out, nc_error *err)
+static void study_progress(const corr_ctx *c, const nc_eval_rec *e, int index, int total,
+                           int found)
 {
-    nc_eval_rec e;
-    memset(&e, 0, sizeof e);
-    nc_genotype_to_string(g, e.genotype, sizeof e.genotype);
-    nc_genotype_id(g, e.gid);
-    int found = 0, rc;
-    if ((rc = nc_store_eval_find(c->st, e.genotype, c->key, &e, &found, err)))
-        return rc;
-    if (found) {
-        out->cached++;
-    } else {
-        int n_ep = 0, stopped = 0;
-        e.generation = CORRELATE_GENERATION;
-        snprintf(e.cache_key, sizeof e.cache_key, "%s", c->key);
-        if ((rc = evaluate(c, g, &e, ep, &n_ep, &stopped, err)))
-            return rc;
-        if (stopped) {
-            out->stopped = 1;
-            return NC_OK;
-        }
-        if ((rc = nc_store_eval_add(c->st, &e, ep, n_ep, err)))
-            return rc;
-        out->trained++;
-    }
-    *id = e.id;
     if (c->opt->progress) {
-        nc_correlate_progress p = {index, total, e.gid, e.status, found, e.accuracy,
-                                   e.train_seconds, NULL};
+        nc_correlate_progress p = {index, total, e->gid, e->status, found, e->accuracy,
+                                   e->train_seconds, NULL};
         c->opt->progress(&p, c->opt->user);
     }
-    return NC_OK;
+}
+
+static void exec_note(const char *text, void *user)
+{
+    note(user, text);
+}
+
+/* Evaluates every candidate not in the store through the run's executor
+ * (serial, --workers, MPI ranks: docs/SCALE.md), storing each result as it
+ * arrives; then ids[i] is candidate i's evaluation. */
+static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
+                 nc_correlate_result *out, nc_error *err)
+{
+    nc_exec_env env;
+    memset(&env, 0, sizeof env);
+    env.eval = (nc_eval_env){c->reg, c->acc, c->data, &c->topt, c->s->training.routings, 1};
+    env.s = c->s;
+    env.p = c->p;
+    env.stopped = stop_hook;
+    env.stop_user = c;
+    env.note = exec_note;
+    env.note_user = c;
+    nc_executor x = {0};
+    nc_exec_result r;
+    nc_eval_rec *e = malloc(sizeof *e);
+    int *todo = malloc((size_t)(n > 0 ? n : 1) * sizeof *todo);
+    int rc = !e || !todo ? nc_error_set(err, NC_ERR_INTERNAL, "out of memory")
+                         : nc_exec_result_init(&r, err);
+    if (rc) {
+        free(e);
+        free(todo);
+        return rc;
+    }
+    int m = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        int found = 0;
+        nc_genotype_to_string(&list[i], e->genotype, sizeof e->genotype);
+        if ((rc = nc_store_eval_find(c->st, e->genotype, c->key, e, &found, err)))
+            break;
+        if (found) {
+            out->cached++;
+            study_progress(c, e, i + 1, n, 1);
+        } else {
+            todo[m++] = i;
+        }
+    }
+    if (!rc && m > 0)
+        rc = nc_exec_open(&env, &x, err);
+    int workers = x.ops ? x.ops->workers(x.h) : 1, submitted = 0, inflight = 0;
+    while (!rc && (inflight > 0 || (submitted < m && !out->stopped))) {
+        while (submitted < m && inflight < workers && !out->stopped) {
+            if (stop_requested(c)) {
+                out->stopped = 1;
+                break;
+            }
+            nc_exec_job job;
+            job.slot = todo[submitted++];
+            job.epochs = c->opt->cfg.epochs;
+            job.trains = 1;
+            nc_genotype_to_string(&list[job.slot], job.genotype, sizeof job.genotype);
+            if ((rc = x.ops->submit(x.h, &job, err)))
+                break;
+            inflight++;
+        }
+        if (rc || !inflight)
+            break;
+        if ((rc = x.ops->collect(x.h, &r, err)))
+            break;
+        if (r.stopped) {
+            out->stopped = 1;
+            break;
+        }
+        inflight--;
+        r.rec.generation = CORRELATE_GENERATION;
+        if ((rc = nc_store_eval_add(c->st, &r.rec, r.epochs, r.n_epochs, err)))
+            break;
+        out->trained++;
+        study_progress(c, &r.rec, r.slot + 1, n, 0);
+    }
+    nc_exec_close(&x);
+    for (int i = 0; i < n && !rc && !out->stopped; i++) {
+        int found = 0;
+        nc_genotype_to_string(&list[i], e->genotype, sizeof e->genotype);
+        if ((rc = nc_store_eval_find(c->st, e->genotype, c->key, e, &found, err)))
+            break;
+        if (!found)
+            rc = nc_error_set(err, NC_ERR_INTERNAL, "candidate %d was not stored: %s", i + 1,
+                              e->genotype);
+        ids[i] = e->id;
+    }
+    nc_exec_result_free(&r);
+    free(e);
+    free(todo);
+    return rc;
 }
 
 /* acc[i * E + e] and cumulative seconds of the usable candidates. */
@@ -313,9 +374,13 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
         return nc_error_set(err, NC_ERR_INPUT,
                             "correlate: %d samples, %d files, %d epochs: out of range",
                             opt->cfg.samples, opt->n_files, opt->cfg.epochs);
+    int rc0 = nc_exec_mpi_worker(reg, p, s, opt->stop, &out->mpi_worker, err);
+    if (rc0 || out->mpi_worker)
+        return rc0;
     corr_ctx c;
     memset(&c, 0, sizeof c);
     c.reg = reg;
+    c.p = p;
     c.s = s;
     c.opt = opt;
     const char *dir = s->output_dir;
@@ -348,14 +413,8 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
         rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
         goto out;
     }
-    for (int i = 0; i < n; i++) {
-        if (stop_requested(&c))
-            out->stopped = 1;
-        if (out->stopped)
-            break;
-        if ((rc = study_one(&c, &list[i], i + 1, n, ep, &ids[i], out, err)))
-            goto out;
-    }
+    if ((rc = study(&c, list, n, ids, out, err)))
+        goto out;
     if (out->stopped)
         goto out;
     if ((rc = nc_epoch_reader_open(path, &rd, err)) ||
@@ -369,6 +428,7 @@ int nc_correlate(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     rc = nc_run_write_file(dir, "correlation.csv", csv, err);
     free(csv);
 out:
+    nc_exec_mpi_end(rc == NC_OK && !out->stopped);
     nc_epoch_reader_close(rd);
     free(ep);
     free(ids);

@@ -194,7 +194,7 @@ int nc_run_write_file(const char *dir, const char *name, const char *text, nc_er
  * how long stage 2 trains; nothing that changes a result already stored. */
 static const char *const may_change[] = {
     "optimizer.generations", "optimizer.samples", "search.time_limit_h",
-    "final_training.epochs", NULL};
+    "final_training.epochs", "run.workers", NULL};
 
 static int may_differ(const char *path)
 {

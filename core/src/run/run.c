@@ -1,12 +1,14 @@
 /* run.c - the search loop (docs/RUN.md, "The loop").
  *
  * Per generation: restore the optimizer's last committed state, ask (the
- * optimizer is deterministic given its state and rng), evaluate every
- * genotype (each evaluation one transaction, a cache hit trains nothing),
- * tell, then commit the optimizer's new state with the generation's
- * population in ONE transaction. A kill at any point loses at most the
- * candidate being evaluated; the resumed run asks the same batch again and
- * finds the finished candidates in the store. */
+ * optimizer is deterministic given its state and rng), hand every genotype
+ * not in the store to the executor (core/src/exec: serial, local workers
+ * or MPI ranks; each arriving result one transaction, a cache hit trains
+ * nothing), read the batch back in ask order and tell, then commit the
+ * optimizer's new state with the generation's population in ONE
+ * transaction. A kill at any point loses at most the candidates being
+ * evaluated; the resumed run asks the same batch again and finds the
+ * finished candidates in the store. */
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -22,6 +24,7 @@
 #include "nascaps/optimizer.h"
 #include "nascaps/search.h"
 #include "nascaps/train.h"
+#include "exec/exec.h"
 #include "run/run_internal.h"
 
 /* Genotypes one ask may return. */
@@ -53,6 +56,9 @@ typedef struct run_ctx {
     int have_bounds;
     double lo[NC_OBJ_COUNT], hi[NC_OBJ_COUNT];
     nc_run_outcome *out;
+    nc_exec_env xenv;
+    nc_executor x;
+    double busy_at_gen, wall_at_gen;   /* utilisation of the last generation */
 } run_ctx;
 
 double nc_run_now(void)
@@ -100,7 +106,7 @@ static void note(const run_ctx *c, const char *text)
     nc_run_progress p = {0};
     p.phase = NC_RUN_NOTE;
     p.note = text;
-    p.accuracy = p.best_accuracy = p.hypervolume = p.eta_s = NAN;
+    p.accuracy = p.best_accuracy = p.hypervolume = p.eta_s = p.seconds = p.utilisation = NAN;
     progress(c, &p);
 }
 
@@ -146,14 +152,6 @@ static int seen_cb(void *ctx, const nc_genotype *g)
     char canon[NC_GENOTYPE_STRING_MAX];
     nc_genotype_to_string(g, canon, sizeof canon);
     return nc_store_eval_seen(c->st, canon, c->cache_key, c->ask_index);
-}
-
-/* Evaluates g into e (not stored); see nc_run_evaluate. */
-static int evaluate(run_ctx *c, const nc_genotype *g, nc_eval_rec *e, nc_epoch_rec *ep,
-                    int *n_ep, int *stopped, nc_error *err)
-{
-    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, c->trains};
-    return nc_run_evaluate(&env, g, e, ep, 1024, n_ep, stopped, err);
 }
 
 /* Bounds of the hypervolume normalisation, fixed by the first generation:
@@ -266,42 +264,50 @@ out:
     return rc;
 }
 
-/* Looks up or evaluates one asked genotype; *id gets its evaluation. */
-static int candidate(run_ctx *c, const nc_genotype *g, nc_candidate *cand, int64_t *id,
-                     nc_generation_row *row, int *stopped, nc_epoch_rec *ep, nc_eval_rec *e,
-                     nc_error *err)
+typedef struct gen_bufs {
+    nc_genotype *batch;
+    nc_candidate *cands;
+    int64_t *ids;
+    int *rank;
+    double *crowding;
+    int *order;
+    nc_eval_rec *eval;
+    nc_exec_result result;
+} gen_bufs;
+
+static void free_bufs(gen_bufs *b)
 {
-    int found = 0;
-    char canon[NC_GENOTYPE_STRING_MAX];
-    nc_genotype_to_string(g, canon, sizeof canon);
-    int rc = nc_store_eval_find(c->st, canon, c->cache_key, e, &found, err);
-    if (rc)
-        return rc;
-    *stopped = 0;
-    if (!found) {
-        memset(e, 0, sizeof *e);
-        snprintf(e->genotype, sizeof e->genotype, "%s", canon);
-        nc_genotype_id(g, e->gid);
-        memcpy(e->cache_key, c->cache_key, sizeof e->cache_key);
-        e->generation = c->ask_index;
-        int n_ep = 0;
-        if ((rc = evaluate(c, g, e, ep, &n_ep, stopped, err)))
-            return rc;
-        if (*stopped)
-            return NC_OK;
-        if ((rc = nc_store_eval_add(c->st, e, ep, n_ep, err)))
-            return rc;
-        if (c->trains)
-            c->out->trained++;
-    } else if (e->generation < c->ask_index)
-        row->cached++;
-    *id = e->id;
-    row->evaluated++;
-    row->failed += nc_run_failed(e);
-    cand->genotype = *g;
-    cand->n_objectives = c->s->n_objectives;
-    nc_run_objectives(e, c->s->n_objectives, c->s->objectives, cand->objectives,
-                      &cand->violation);
+    free(b->batch);
+    free(b->cands);
+    free(b->ids);
+    free(b->rank);
+    free(b->crowding);
+    free(b->order);
+    free(b->eval);
+    nc_exec_result_free(&b->result);
+}
+
+static int alloc_bufs(gen_bufs *b, nc_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->batch = malloc(ASK_CAP * sizeof *b->batch);
+    b->cands = malloc(ASK_CAP * sizeof *b->cands);
+    b->ids = malloc(ASK_CAP * sizeof *b->ids);
+    b->rank = malloc(ASK_CAP * sizeof *b->rank);
+    b->crowding = malloc(ASK_CAP * sizeof *b->crowding);
+    b->order = malloc(ASK_CAP * sizeof *b->order);
+    b->eval = malloc(sizeof *b->eval);
+    if (!b->batch || !b->cands || !b->ids || !b->rank || !b->crowding || !b->order ||
+        !b->eval || nc_exec_result_init(&b->result, err)) {
+        free_bufs(b);
+        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+    }
+    return NC_OK;
+}
+
+static void candidate_progress(const run_ctx *c, const nc_generation_row *row,
+                               const nc_eval_rec *e, const char *worker, double seconds)
+{
     nc_run_progress p = {0};
     p.phase = NC_RUN_CANDIDATE;
     p.generation = c->ask_index;
@@ -312,8 +318,150 @@ static int candidate(run_ctx *c, const nc_genotype *g, nc_candidate *cand, int64
     p.id = e->gid;
     p.status = e->status;
     p.accuracy = e->accuracy;
-    p.best_accuracy = p.hypervolume = p.eta_s = NAN;
+    p.best_accuracy = p.hypervolume = p.eta_s = p.utilisation = NAN;
+    p.worker = worker;
+    p.seconds = seconds;
     progress(c, &p);
+}
+
+/* Stores one arriving result (its own transaction) and reports it. */
+static int arrived(run_ctx *c, nc_exec_result *r, nc_generation_row *seen, nc_error *err)
+{
+    r->rec.generation = c->ask_index;
+    int rc = nc_store_eval_add(c->st, &r->rec, r->epochs, r->n_epochs, err);
+    if (rc)
+        return rc;
+    if (c->trains)
+        c->out->trained++;
+    seen->evaluated++;
+    seen->failed += nc_run_failed(&r->rec);
+    candidate_progress(c, seen, &r->rec, r->worker, r->rec.seconds);
+    return NC_OK;
+}
+
+/* Largest expected work first: forward MACs (0 when the analysis fails:
+ * such a candidate is refused in no time). */
+static void order_by_macs(run_ctx *c, const nc_genotype *batch, int *order, int m)
+{
+    int64_t *macs = malloc((size_t)(m ? m : 1) * sizeof *macs);
+    nc_analysis *an = malloc(sizeof *an);
+    if (!macs || !an) {
+        free(macs);
+        free(an);
+        return;   /* ask order then: correct, only slower */
+    }
+    for (int j = 0; j < m; j++) {
+        nc_error ignored;
+        char gid[13];
+        nc_genotype_id(&batch[order[j]], gid);
+        macs[j] = nc_network_analyze(c->reg, &batch[order[j]], gid, c->s->training.routings, an,
+                                     &ignored) == NC_OK
+                      ? an->macs
+                      : 0;
+    }
+    /* insertion sort, stable: equal MACs keep ask order */
+    for (int j = 1; j < m; j++)
+        for (int i = j; i > 0 && macs[i] > macs[i - 1]; i--) {
+            int64_t tm = macs[i];
+            macs[i] = macs[i - 1];
+            macs[i - 1] = tm;
+            int to = order[i];
+            order[i] = order[i - 1];
+            order[i - 1] = to;
+        }
+    free(macs);
+    free(an);
+}
+
+/* Evaluates every asked genotype not in the store through the executor:
+ * each result is stored as it arrives, in any order. *over when a stop
+ * request or the time limit cut the generation. */
+static int evaluate_batch(run_ctx *c, gen_bufs *b, int n, int *over, nc_error *err)
+{
+    int m = 0, rc;
+    nc_generation_row seen = {0};
+    for (int i = 0; i < n; i++) {
+        char canon[NC_GENOTYPE_STRING_MAX];
+        int found = 0, dup = 0;
+        nc_genotype_to_string(&b->batch[i], canon, sizeof canon);
+        if ((rc = nc_store_eval_find(c->st, canon, c->cache_key, b->eval, &found, err)))
+            return rc;
+        for (int j = 0; j < m && !dup && !found; j++)
+            dup = nc_genotype_equal(&b->batch[b->order[j]], &b->batch[i]);
+        if (found) {
+            seen.evaluated++;
+            seen.cached += b->eval->generation < c->ask_index;
+            seen.failed += nc_run_failed(b->eval);
+            candidate_progress(c, &seen, b->eval, NULL, NAN);
+        } else if (!dup) {
+            b->order[m++] = i;
+        }
+    }
+    int workers = c->x.ops->workers(c->x.h);
+    if (workers > 1)
+        order_by_macs(c, b->batch, b->order, m);
+    int submitted = 0, inflight = 0, ending = 0;
+    while (inflight > 0 || (submitted < m && !ending)) {
+        while (!ending && submitted < m && inflight < workers) {
+            if (stop_requested(c)) {
+                c->out->stopped = ending = 1;
+                break;
+            }
+            if (search_time_up(c)) {
+                c->out->time_limit = ending = 1;
+                break;
+            }
+            nc_exec_job job;
+            job.slot = b->order[submitted++];
+            job.epochs = c->s->training.epochs;
+            job.trains = c->trains;
+            nc_genotype_to_string(&b->batch[job.slot], job.genotype, sizeof job.genotype);
+            if ((rc = c->x.ops->submit(c->x.h, &job, err)))
+                return rc;
+            inflight++;
+        }
+        if (!inflight)
+            break;
+        if ((rc = c->x.ops->collect(c->x.h, &b->result, err)))
+            return rc;
+        if (b->result.stopped) {
+            c->out->stopped = *over = 1;
+            return NC_OK;
+        }
+        inflight--;
+        if ((rc = arrived(c, &b->result, &seen, err)))
+            return rc;
+    }
+    *over = ending;
+    return NC_OK;
+}
+
+/* The batch in ask order, every member now in the store: the optimizer's
+ * candidates, their evaluation ids and the generation's counts. */
+static int batch_candidates(run_ctx *c, gen_bufs *b, int n, nc_generation_row *row,
+                            nc_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        char canon[NC_GENOTYPE_STRING_MAX];
+        int found = 0;
+        nc_eval_rec *e = b->eval;
+        nc_genotype_to_string(&b->batch[i], canon, sizeof canon);
+        int rc = nc_store_eval_find(c->st, canon, c->cache_key, e, &found, err);
+        if (rc)
+            return rc;
+        if (!found)
+            return nc_error_set(err, NC_ERR_INTERNAL, "candidate %d of the batch was not stored: %s",
+                                i + 1, canon);
+        row->cached += e->generation < c->ask_index;
+        b->ids[i] = e->id;
+        row->evaluated++;
+        row->failed += nc_run_failed(e);
+        nc_candidate *cand = &b->cands[i];
+        cand->genotype = b->batch[i];
+        cand->n_objectives = c->s->n_objectives;
+        nc_run_objectives(e, c->s->n_objectives, c->s->objectives, cand->objectives,
+                          &cand->violation);
+    }
     return NC_OK;
 }
 
@@ -337,45 +485,6 @@ static int population_ids(run_ctx *c, const nc_candidate *pop, int n, int64_t *i
     return NC_OK;
 }
 
-typedef struct gen_bufs {
-    nc_genotype *batch;
-    nc_candidate *cands;
-    int64_t *ids;
-    int *rank;
-    double *crowding;
-    nc_epoch_rec *epochs;
-    nc_eval_rec *eval;
-} gen_bufs;
-
-static void free_bufs(gen_bufs *b)
-{
-    free(b->batch);
-    free(b->cands);
-    free(b->ids);
-    free(b->rank);
-    free(b->crowding);
-    free(b->epochs);
-    free(b->eval);
-}
-
-static int alloc_bufs(gen_bufs *b, nc_error *err)
-{
-    memset(b, 0, sizeof *b);
-    b->batch = malloc(ASK_CAP * sizeof *b->batch);
-    b->cands = malloc(ASK_CAP * sizeof *b->cands);
-    b->ids = malloc(ASK_CAP * sizeof *b->ids);
-    b->rank = malloc(ASK_CAP * sizeof *b->rank);
-    b->crowding = malloc(ASK_CAP * sizeof *b->crowding);
-    b->epochs = malloc(1024 * sizeof *b->epochs);
-    b->eval = malloc(sizeof *b->eval);
-    if (!b->batch || !b->cands || !b->ids || !b->rank || !b->crowding || !b->epochs ||
-        !b->eval) {
-        free_bufs(b);
-        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
-    }
-    return NC_OK;
-}
-
 /* One generation: ask, evaluate, tell, commit. *over when the search ended
  * (done, stop, time limit). */
 static int generation(run_ctx *c, gen_bufs *b, int *over, nc_error *err)
@@ -395,18 +504,10 @@ static int generation(run_ctx *c, gen_bufs *b, int *over, nc_error *err)
                             c->s->optimizer_plugin, n, ASK_CAP);
     nc_generation_row row = {0};
     row.hypervolume = row.best_accuracy = NAN;
-    for (int i = 0; i < n; i++) {
-        if (stop_requested(c))
-            return c->out->stopped = *over = 1, NC_OK;
-        if (search_time_up(c))
-            return c->out->time_limit = *over = 1, NC_OK;
-        int stopped = 0;
-        if ((rc = candidate(c, &b->batch[i], &b->cands[i], &b->ids[i], &row, &stopped,
-                            b->epochs, b->eval, err)))
-            return rc;
-        if (stopped)
-            return c->out->stopped = *over = 1, NC_OK;
-    }
+    if ((rc = evaluate_batch(c, b, n, over, err)) || *over)
+        return rc;
+    if ((rc = batch_candidates(c, b, n, &row, err)))
+        return rc;
     if ((rc = c->ops->tell(c->h, b->cands, n, err)))
         return nc_error_prefix(err, "optimizer %s: tell", c->s->optimizer_plugin);
     char bounds[512] = "";
@@ -448,8 +549,16 @@ static int generation(run_ctx *c, gen_bufs *b, int *over, nc_error *err)
     p.best_accuracy = row.best_accuracy;
     p.hypervolume = row.hypervolume;
     p.accuracy = NAN;
+    p.seconds = NAN;
     int done_now = row.generation - c->gens_at_start;
     double spent = nc_run_now() - c->t0;
+    double busy = c->x.ops->busy_seconds(c->x.h), wall = nc_run_now();
+    p.utilisation = wall > c->wall_at_gen
+                        ? (busy - c->busy_at_gen) /
+                              ((wall - c->wall_at_gen) * c->x.ops->workers(c->x.h))
+                        : NAN;
+    c->busy_at_gen = busy;
+    c->wall_at_gen = wall;
     p.eta_s = c->planned > 0 && done_now > 0
                   ? spent / done_now * (c->planned > row.generation ? c->planned - row.generation : 0)
                   : NAN;
@@ -621,6 +730,25 @@ static int write_reports(run_ctx *c, nc_error *err)
     return rc;
 }
 
+static void exec_note(const char *text, void *user)
+{
+    note(user, text);
+}
+
+/* What the executor's workers evaluate with (forked workers inherit it). */
+static void exec_env(run_ctx *c, nc_exec_env *x)
+{
+    memset(x, 0, sizeof *x);
+    x->eval = (nc_eval_env){c->reg, c->acc, c->data, &c->topt, c->s->training.routings,
+                            c->trains};
+    x->s = c->s;
+    x->p = c->p;
+    x->stopped = stop_hook;
+    x->stop_user = c;
+    x->note = exec_note;
+    x->note_user = c;
+}
+
 int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
            const nc_run_opts *opt, nc_run_outcome *out, nc_error *err)
 {
@@ -644,6 +772,9 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
                             s->n_objectives, NC_MAX_OBJECTIVES);
 
     int rc;
+    if ((rc = nc_exec_mpi_worker(reg, p, s, opt->stop, &out->mpi_worker, err)) ||
+        out->mpi_worker)
+        return rc;
     if ((rc = nc_run_mkdirs(c.dir, err)) || (rc = nc_run_lock(c.dir, &lock_fd, err)))
         return rc;
     nc_data_shape shape;
@@ -661,6 +792,10 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     c.topt.user = &c;
     if ((rc = restore(&c, err)) || (rc = baselines(&c, &shape, err)))
         goto out;
+    exec_env(&c, &c.xenv);
+    if ((rc = nc_exec_open(&c.xenv, &c.x, err)))
+        goto out;
+    c.wall_at_gen = nc_run_now();
 
     for (int over = 0; !over;)
         if ((rc = generation(&c, &b, &over, err)))
@@ -692,6 +827,13 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
     }
     rc = write_reports(&c, err);
 out:
+    if (c.x.ops && !rc) {
+        char text[2048];
+        c.x.ops->describe(c.x.h, text, sizeof text);
+        rc = nc_store_meta_set(c.st, "executor", text, err);
+    }
+    nc_exec_close(&c.x);
+    nc_exec_mpi_end(rc == NC_OK && !out->stopped);
     free_bufs(&b);
     if (c.h)
         c.ops->destroy(c.h);

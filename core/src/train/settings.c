@@ -33,7 +33,9 @@ const nc_setting_spec nc_training_settings[] = {
                        "refused (estimated before allocating)"),
     NC_SETTING_REAL_MIN("time_limit_s", 0, 0,
                         "wall-clock limit per candidate, in seconds; 0: none"),
-    NC_SETTING_INT_MIN("threads", 0, 0, "threads used for training; 0: all cores"),
+    NC_SETTING_INT_MIN("threads", 0, 0,
+                       "threads used for training; 0: auto (one thread for networks under "
+                       "100 M MACs, all cores above; with workers, cores / workers)"),
     NC_SETTING_STRING("prune", "none", prune_modes,
                       "\"dominance\": a search stops training a candidate that cannot "
                       "reach the front (docs/SEARCH.md); \"none\""),

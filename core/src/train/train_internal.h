@@ -11,6 +11,17 @@
 #include "nascaps/layer.h"
 #include "nascaps/rng.h"
 
+/* ---- Threads (docs/TRAINING.md, "Threads") ------------------------------- */
+
+/* training.threads = 0 (auto): networks under this many forward MACs per
+ * image train fastest on one OpenBLAS thread (the GEMMs are too small to
+ * split; measured with bench/scale.sh threads), larger ones on every core. */
+#define NC_TRAIN_ONE_THREAD_MACS 100000000LL
+
+/* The threads a training uses: threads when > 0, else by the network's
+ * forward MACs per image on a machine of `cores` cores. */
+int nc_train_auto_threads(int threads, int64_t macs, int cores);
+
 /* ---- The reconstruction decoder (docs/TRAINING.md, "Decoder") ------------ */
 
 typedef struct nc_decoder nc_decoder;

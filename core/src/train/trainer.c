@@ -144,12 +144,20 @@ int nc_net_evaluate(nc_net *net, nc_data *data, int split, double *accuracy, int
     return rc;
 }
 
-static int threads_of(int threads)
+int nc_train_auto_threads(int threads, int64_t macs, int cores)
 {
     if (threads > 0)
         return threads;
+    if (cores < 1)
+        cores = 1;
+    return macs < NC_TRAIN_ONE_THREAD_MACS ? 1 : cores;
+}
+
+static int threads_of(const nc_train_opts *opt, int64_t macs)
+{
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 1024 ? (int)n : 1;
+    int cores = opt->max_threads > 0 ? opt->max_threads : n > 0 && n < 1024 ? (int)n : 1;
+    return nc_train_auto_threads(opt->threads, macs, cores);
 }
 
 static int check_opts(const nc_train_opts *opt, const char *origin, nc_error *err)
@@ -349,7 +357,7 @@ int nc_train(nc_registry *reg, nc_data *data, const nc_genotype *g, const char *
     }
     const nc_net_info *info = nc_net_get_info(r.net);
     res->memory = info->memory;
-    nc_nn_set_threads(threads_of(opt->threads));
+    nc_nn_set_threads(threads_of(opt, res->macs));
     char gstr[NC_GENOTYPE_STRING_MAX + 32];
     nc_genotype_to_string(g, gstr + 14, sizeof gstr - 14);
     memcpy(gstr, "train.shuffle:", 14);

@@ -1,0 +1,648 @@
+/* test_exec.c - parallel evaluation (docs/SCALE.md): the wire protocol's
+ * refusals (one crafted message per refusal, each message checked) and
+ * exact round trip; then end to end on the synthetic dataset: serial,
+ * --workers 3 and mpirun -np 3 give the same evaluations and a
+ * byte-identical pareto.csv; kill -9 of a local worker (restarted, same
+ * result); kill -9 of the coordinator resumed under another transport;
+ * kill -9 of an MPI rank (mpirun ends within 30 s, the rerun resumes); an
+ * MPI worker whose dataset differs is refused naming it. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "exec/exec.h"
+#include "nc_test.h"
+#include "train/train_internal.h"
+
+static char *dir;
+
+/* 4 + 4 x 2 candidates of tiny networks on 8 x 8 images, ~0.1 s each. */
+static const char train_cfg[] =
+    "seed = 11;\n"
+    "dataset = { plugin = \"synthetic\"; size = 8; classes = 3; train_count = 240;\n"
+    "            test_count = 30; validation = 30; };\n"
+    "training = { epochs = 2; batch_size = 20; threads = 1; };\n"
+    "objectives = [\"accuracy_drop\", \"energy\", \"params\"];\n"
+    "search_space = { deepcaps = false; resize = [1]; conv_layers = [1, 2];\n"
+    "                 first_kernel = 3; kernels = [3, 5]; channels_log2 = [2, 4];\n"
+    "                 caps_layers = [2, 2]; caps_growth = [1, 3]; max_caps = 8;\n"
+    "                 class_dim_log2 = [2, 3]; };\n"
+    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 2; };\n";
+
+static char cfg_path[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = nc_test_tmpdir();
+    snprintf(cfg_path, sizeof cfg_path, "%s/train.cfg", dir);
+    nc_test_write_file(cfg_path, train_cfg, strlen(train_cfg));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nc_test_rmtree(dir);
+    free(dir);
+    return 0;
+}
+
+/* Open MPI's root switches; and no leak report from MPI runs under ASan:
+ * Open MPI unloads its components at MPI_Finalize, leaving allocations
+ * LeakSanitizer can neither attribute nor suppress by library (local
+ * workers keep the full leak check). */
+#define MPI_ENV                                                                               \
+    "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "                          \
+    "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" "
+
+static int have_mpi(void)
+{
+    return NC_TEST_HAVE_MPI && NC_TEST_MPIEXEC[0];
+}
+
+/* The command prefix of a transport: "" (serial), "--workers N" goes after. */
+static void command(const char *name, const char *mpi, const char *args, char *buf, size_t size)
+{
+    if (mpi)
+        snprintf(buf, size,
+                 MPI_ENV "'%s' -np %s "
+                 "--oversubscribe '%s' run '%s' --quiet --set 'output.dir=\"%s/%s\"' %s",
+                 NC_TEST_MPIEXEC, mpi, NC_TEST_CLI, cfg_path, dir, name, args ? args : "");
+    else
+        snprintf(buf, size, "'%s' run '%s' --quiet --set 'output.dir=\"%s/%s\"' %s", NC_TEST_CLI,
+                 cfg_path, dir, name, args ? args : "");
+}
+
+static int run(const char *name, const char *mpi, const char *args, char **err)
+{
+    char cmd[4096];
+    command(name, mpi, args, cmd, sizeof cmd);
+    return nc_test_run(cmd, NULL, err);
+}
+
+/* Starts the command in the background (stderr to dir/NAME.err). */
+static pid_t spawn(const char *name, const char *mpi, const char *args)
+{
+    char cmd[4096], full[4600];
+    command(name, mpi, args, cmd, sizeof cmd);
+    snprintf(full, sizeof full, "exec %s 2>'%s/%s.err' >/dev/null", cmd, dir, name);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static char *db_text(const char *name, const char *sql)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/results.db", dir, name);
+    sqlite3 *db = NULL;
+    char *v = NULL;
+    if (access(path, F_OK) == 0 &&
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+                v = strdup((const char *)sqlite3_column_text(s, 0));
+            sqlite3_finalize(s);
+        }
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static long long db_count(const char *name)
+{
+    char *t = db_text(name, "SELECT count(*) FROM evaluations");
+    long long v = t ? atoll(t) : -1;
+    free(t);
+    return v;
+}
+
+/* Every evaluation's content (not its row id or timings), in gid order. */
+static const char evals_sql[] =
+    "SELECT group_concat(x, ';') FROM (SELECT gid || ',' || generation || ',' || status || ','"
+    " || quote(accuracy) || ',' || quote(test_accuracy) || ',' || quote(validation_accuracy)"
+    " || ',' || quote(energy_mj) || ',' || quote(latency_ms) || ',' || quote(memory_kib) || ','"
+    " || params || ',' || macs || ',' || epochs_done AS x FROM evaluations ORDER BY gid)";
+
+static void assert_same_run(const char *a, const char *b)
+{
+    char pa[1024], pb[1024];
+    snprintf(pa, sizeof pa, "%s/%s/pareto.csv", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s/pareto.csv", dir, b);
+    char *x = nc_test_read_file(pa, NULL), *y = nc_test_read_file(pb, NULL);
+    if (strcmp(x, y) != 0)
+        fail_msg("pareto.csv differs between %s and %s:\n%s\n---\n%s", a, b, x, y);
+    free(x);
+    free(y);
+    x = db_text(a, evals_sql);
+    y = db_text(b, evals_sql);
+    assert_non_null(x);
+    assert_non_null(y);
+    if (strcmp(x, y) != 0)
+        fail_msg("evaluations differ between %s and %s:\n%s\n---\n%s", a, b, x, y);
+    free(x);
+    free(y);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until NAME has at least k evaluations (or pid ended). */
+static int wait_count(pid_t pid, const char *name, long long k)
+{
+    for (int i = 0; i < 6000; i++) {
+        if (db_count(name) >= k)
+            return 1;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+/* A file of /proc/PID as text (NULs become spaces). */
+static char *proc_text(int pid, const char *what)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, what);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65537);
+    size_t n = fread(buf, 1, 65536, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!buf[i])
+            buf[i] = ' ';
+    return buf;
+}
+
+/* Processes whose command line mentions `mark` and whose environment
+ * (or parent) matches: a child of `parent` (> 0), or the MPI rank `rank`. */
+static int find_process(const char *mark, int parent, int rank)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int found = 0;
+    while (d && !found && (de = readdir(d)) != NULL) {
+        int pid = atoi(de->d_name);
+        if (pid <= 0)
+            continue;
+        char *cmd = proc_text(pid, "cmdline"), *stat = proc_text(pid, "stat");
+        if (cmd && stat && strstr(cmd, mark) && !strstr(cmd, "mpirun") && !strstr(cmd, "sh -c")) {
+            int ppid = 0;
+            const char *close_paren = strrchr(stat, ')');
+            if (close_paren)
+                sscanf(close_paren + 2, "%*c %d", &ppid);
+            if ((parent > 0 && ppid == parent) || (parent == 0 && rank < 0)) {
+                found = pid;
+            } else if (rank >= 0) {
+                char *env = proc_text(pid, "environ"), want[64];
+                snprintf(want, sizeof want, "OMPI_COMM_WORLD_RANK=%d ", rank);
+                if (env && strstr(env, want))
+                    found = pid;
+                free(env);
+            }
+        }
+        free(cmd);
+        free(stat);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static char *read_err(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.err", dir, name);
+    return nc_test_read_file(path, NULL);
+}
+
+/* ---- The wire protocol ---------------------------------------------------------- */
+
+static void expect_refusal(int rc, const nc_error *err, const char *want)
+{
+    assert_int_equal(rc, NC_ERR_INPUT);
+    if (!strstr(err->msg, want))
+        fail_msg("message '%s' lacks '%s'", err->msg, want);
+}
+
+static void test_wire_result_round_trip(void **state)
+{
+    (void)state;
+    nc_error err;
+    nc_exec_result a, b;
+    assert_int_equal(nc_exec_result_init(&a, &err), NC_OK);
+    assert_int_equal(nc_exec_result_init(&b, &err), NC_OK);
+    a.slot = 7;
+    a.threads = 2;
+    snprintf(a.worker, sizeof a.worker, "w3@node");
+    snprintf(a.rec.gid, sizeof a.rec.gid, "0123456789ab");
+    snprintf(a.rec.genotype, sizeof a.rec.genotype, "[[0,8,1,1,3,1,8,4,1],[-1],[1]]");
+    snprintf(a.rec.cache_key, sizeof a.rec.cache_key, "00112233aabbccdd");
+    snprintf(a.rec.status, sizeof a.rec.status, "diverged");
+    snprintf(a.rec.reason, sizeof a.rec.reason, "loss is NaN\nat epoch 2");
+    a.rec.accuracy = 1.0 / 3.0;
+    a.rec.test_accuracy = NAN;
+    a.rec.validation_accuracy = 0.1 + 0.2;
+    a.rec.energy_mj = 1e-300;
+    a.rec.latency_ms = INFINITY;
+    a.rec.memory_kib = 123.456;
+    a.rec.params = 9007199254740993LL;
+    a.rec.macs = 42;
+    a.rec.epochs_done = 2;
+    a.rec.train_seconds = 0.5;
+    a.rec.seconds = 0.75;
+    a.n_epochs = 2;
+    a.epochs[0] = (nc_epoch_rec){1, 1, 2.5, 1.0 / 7.0, 0.25, 0.5, 0.1};
+    a.epochs[1] = (nc_epoch_rec){2, 0, NAN, 0.0, -0.0, 1.0, 3.0};
+    char *msg = nc_wire_result(&a);
+    assert_non_null(msg);
+    assert_int_equal(nc_wire_parse_result(msg, "w3@node", &b, &err), NC_OK);
+    free(msg);
+    assert_int_equal(b.slot, 7);
+    assert_int_equal(b.threads, 2);
+    assert_string_equal(b.worker, "w3@node");
+    assert_string_equal(b.rec.reason, "loss is NaN at epoch 2");
+    assert_string_equal(b.rec.genotype, a.rec.genotype);
+    assert_true(b.rec.accuracy == a.rec.accuracy);
+    assert_true(isnan(b.rec.test_accuracy));
+    assert_true(b.rec.validation_accuracy == a.rec.validation_accuracy);
+    assert_true(b.rec.energy_mj == 1e-300 && isinf(b.rec.latency_ms));
+    assert_true(b.rec.params == a.rec.params);
+    assert_int_equal(b.n_epochs, 2);
+    assert_true(b.epochs[0].train_accuracy == 1.0 / 7.0);
+    assert_true(isnan(b.epochs[1].train_loss) && b.epochs[1].complete == 0);
+    nc_exec_result_free(&a);
+    nc_exec_result_free(&b);
+}
+
+static void test_wire_refusals(void **state)
+{
+    (void)state;
+    nc_error err;
+    nc_exec_result r;
+    assert_int_equal(nc_exec_result_init(&r, &err), NC_OK);
+    expect_refusal(nc_wire_parse_result("hello\n", "w1@a", &r, &err), &err,
+                   "w1@a: not a nascaps result message (expected 'nascaps-result 1', found "
+                   "'hello')");
+    expect_refusal(nc_wire_parse_result("nascaps-result 9\n", "w1@a", &r, &err), &err,
+                   "w1@a: protocol version '9', this nascaps speaks 1");
+    expect_refusal(nc_wire_parse_result("nascaps-result 1\nslot 1\n", "w1@a", &r, &err), &err,
+                   "w1@a: result message without the field 'stopped'");
+    expect_refusal(nc_wire_parse_result("nascaps-result 1\nslot x\n", "w1@a", &r, &err), &err,
+                   "w1@a: result field 'slot': expected an integer in 0..1073741824, found 'x'");
+    /* a good message with one field spoiled at a time */
+    nc_exec_result a;
+    assert_int_equal(nc_exec_result_init(&a, &err), NC_OK);
+    snprintf(a.rec.status, sizeof a.rec.status, "ok");
+    snprintf(a.worker, sizeof a.worker, "w1@a");
+    a.n_epochs = 1;
+    a.epochs[0] = (nc_epoch_rec){0, 0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    char *good = nc_wire_result(&a);
+    char *bad = malloc(strlen(good) + 64);
+    char *at = strstr(good, "status ok");
+    snprintf(bad, strlen(good) + 64, "%.*sstatus great%s", (int)(at - good), good, at + 9);
+    expect_refusal(nc_wire_parse_result(bad, "w1@a", &r, &err), &err,
+                   "w1@a: result field 'status': expected ok, time_limit, diverged, refused or "
+                   "invalid, found 'great'");
+    at = strstr(good, "accuracy ");
+    snprintf(bad, strlen(good) + 64, "%.*saccuracy high%s", (int)(at - good), good,
+             strchr(at, '\n'));
+    expect_refusal(nc_wire_parse_result(bad, "w1@a", &r, &err), &err,
+                   "w1@a: result field 'accuracy': expected a number, found 'high'");
+    at = strstr(good, "epoch 0 0 ");
+    snprintf(bad, strlen(good) + 64, "%.*sepoch 1 1 0.5\n", (int)(at - good), good);
+    expect_refusal(nc_wire_parse_result(bad, "w1@a", &r, &err), &err,
+                   "w1@a: result epoch row 1: expected 'epoch N COMPLETE LOSS");
+    free(bad);
+    free(good);
+    nc_exec_result_free(&a);
+    nc_exec_result_free(&r);
+
+    nc_exec_job job;
+    int quit = 0;
+    expect_refusal(nc_wire_parse_job("nascaps-job 1\nslot 2\nepochs 3\ntrains 1\n", "coordinator", &job,
+                                     &quit, &err),
+                   &err, "coordinator: job message without the field 'genotype'");
+    assert_int_equal(nc_wire_parse_job("nascaps-quit 1\n", "coordinator", &job, &quit, &err),
+                     NC_OK);
+    assert_int_equal(quit, 1);
+}
+
+static void test_hello_checks(void **state)
+{
+    (void)state;
+    nc_error err;
+    nc_wire_hello_msg h;
+    char *msg = nc_wire_hello("w2@node7", 4, 0x1111, 0x2222,
+                              "dataset.train_images = /data/a-idx3-ubyte", NULL);
+    assert_int_equal(nc_wire_parse_hello(msg, "rank 2", &h, &err), NC_OK);
+    free(msg);
+    assert_string_equal(h.worker, "w2@node7");
+    assert_int_equal(h.threads, 4);
+    assert_int_equal(nc_wire_check_hello(&h, 0x1111, 0x2222, &err), NC_OK);
+    expect_refusal(nc_wire_check_hello(&h, 0x1112, 0x2222, &err), &err,
+                   "worker w2@node7: its dataset differs from the coordinator's (fingerprint "
+                   "0000000000001111, coordinator 0000000000001112; its files: "
+                   "dataset.train_images = /data/a-idx3-ubyte)");
+    expect_refusal(nc_wire_check_hello(&h, 0x1111, 0x2223, &err), &err,
+                   "worker w2@node7: its pipeline differs from the coordinator's");
+    msg = nc_wire_hello("w3@node8", 1, 0, 0, "", "/data/x: cannot open: No such file");
+    assert_int_equal(nc_wire_parse_hello(msg, "rank 3", &h, &err), NC_OK);
+    free(msg);
+    expect_refusal(nc_wire_check_hello(&h, 0x1111, 0x2222, &err), &err,
+                   "worker w3@node8 could not start: /data/x: cannot open: No such file");
+    expect_refusal(nc_wire_parse_hello("nascaps-hello 1\nworker w\nthreads 1\ndata 12\n", "rank 4",
+                                       &h, &err),
+                   &err, "rank 4: hello field 'data': expected 16 hex digits, found '12'");
+}
+
+/* training.threads = 0 picks one thread for small networks, all cores
+ * for large ones; an explicit number is obeyed; workers split the cores. */
+static void test_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(nc_train_auto_threads(0, 100000, 8), 1);
+    assert_int_equal(nc_train_auto_threads(0, NC_TRAIN_ONE_THREAD_MACS - 1, 8), 1);
+    assert_int_equal(nc_train_auto_threads(0, NC_TRAIN_ONE_THREAD_MACS, 8), 8);
+    assert_int_equal(nc_train_auto_threads(3, 100000, 8), 3);
+    assert_int_equal(nc_train_auto_threads(3, 4000000000LL, 8), 3);
+    nc_settings s;
+    memset(&s, 0, sizeof s);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(nc_exec_threads(&s, 1), (int)cores);
+    assert_int_equal(nc_exec_threads(&s, (int)cores * 4), 1);
+    s.training.threads = 5;
+    assert_int_equal(nc_exec_threads(&s, 2), 5);
+}
+
+/* ---- End to end ---------------------------------------------------------------- */
+
+static void test_workers_usage(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    assert_int_equal(run("u", NULL, "--workers many", &err), 2);
+    assert_non_null(strstr(err, "nascaps run: --workers expects a number of processes 0..1024, "
+                                "got 'many'"));
+    free(err);
+    err = NULL;
+    assert_int_equal(run("u", NULL, "--set run.workers=-1", &err), 1);
+    assert_non_null(strstr(err, "run.workers"));
+    free(err);
+}
+
+static void test_transports_agree(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    if (run("serial", NULL, NULL, &err) != 0)
+        fail_msg("serial run failed: %s", err);
+    free(err);
+    err = NULL;
+    if (run("w3", NULL, "--workers 3", &err) != 0)
+        fail_msg("--workers 3 failed: %s", err);
+    free(err);
+    /* the run's records say who evaluated */
+    char *ex = db_text("w3", "SELECT value FROM meta WHERE key = 'executor'");
+    assert_non_null(ex);
+    assert_non_null(strstr(ex, "workers 3 (w"));
+    assert_non_null(strstr(ex, " threads=1"));
+    free(ex);
+    assert_int_equal(db_count("serial"), 12);
+    assert_same_run("serial", "w3");
+    if (!have_mpi()) {
+        /* this build has no MPI module: a run under mpirun says so */
+        char cmd[4096];
+        command("nompi", NULL, NULL, cmd, sizeof cmd);
+        char full[4200];
+        snprintf(full, sizeof full, "env OMPI_COMM_WORLD_SIZE=3 %s", cmd);
+        err = NULL;
+        assert_int_equal(nc_test_run(full, NULL, &err), 1);
+        assert_non_null(strstr(err, "started under mpirun/srun, but this nascaps was built "
+                                    "without MPI"));
+        free(err);
+        return;
+    }
+    err = NULL;
+    if (run("mpi3", "3", NULL, &err) != 0)
+        fail_msg("mpirun -np 3 failed: %s", err);
+    free(err);
+    assert_same_run("serial", "mpi3");
+}
+
+/* kill -9 of one local worker mid-run: restarted, the candidate redone,
+ * the same result. */
+static void test_kill_local_worker(void **state)
+{
+    (void)state;
+    pid_t pid = spawn("wk", NULL, "--workers 2");
+    assert_true(wait_count(pid, "wk", 2));
+    int worker = 0;
+    for (int i = 0; i < 200 && !worker; i++, sleep_ms(5))
+        worker = find_process("/wk", pid, -1);
+    assert_true(worker > 0);
+    assert_int_equal(kill(worker, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char *err = read_err("wk");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("run with a killed worker failed: %s", err);
+    assert_non_null(strstr(err, "died (pid"));
+    assert_non_null(strstr(err, "killed by signal 9"));
+    free(err);
+    assert_same_run("serial", "wk");
+}
+
+/* kill -9 of the coordinator: its workers end with it; the run resumes
+ * under another transport with the same result. */
+static void test_kill_coordinator_resume(void **state)
+{
+    (void)state;
+    pid_t pid = spawn("ck", NULL, "--workers 2");
+    assert_true(wait_count(pid, "ck", 5));
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    int left = 1;
+    for (int i = 0; i < 300 && left; i++, sleep_ms(10))
+        left = find_process("/ck", 0, -1);
+    assert_int_equal(left, 0);   /* its workers died with it */
+    char *err = NULL;
+    if (run("ck", have_mpi() ? "3" : NULL, NULL, &err) != 0)
+        fail_msg("resume failed: %s", err);
+    free(err);
+    assert_same_run("serial", "ck");
+}
+
+/* kill -9 of an MPI worker rank: mpirun ends within 30 s, non-zero, naming
+ * the candidates in flight; the rerun finishes with the same result. */
+static void test_kill_mpi_rank(void **state)
+{
+    (void)state;
+    if (!have_mpi())
+        skip();
+    pid_t pid = spawn("mk", "3", NULL);
+    assert_true(wait_count(pid, "mk", 2));
+    int rank = 0;
+    for (int i = 0; i < 200 && !rank; i++, sleep_ms(5))
+        rank = find_process("/mk", 0, 1);
+    assert_true(rank > 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(rank, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 30);
+    assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *err = read_err("mk");
+    if (!strstr(err, "rank 1"))
+        fail_msg("no message naming rank 1: %s", err);
+    free(err);
+    err = NULL;
+    if (run("mk", "3", NULL, &err) != 0)
+        fail_msg("rerun failed: %s", err);
+    free(err);
+    assert_same_run("serial", "mk");
+}
+
+/* `nascaps correlate` through the executors: the same evaluations. */
+static void test_correlate_workers(void **state)
+{
+    (void)state;
+    char path[600], cmd[4096], *err = NULL;
+    snprintf(path, sizeof path, "%s/corr.cfg", dir);
+    char *text = malloc(sizeof train_cfg + 64);
+    snprintf(text, sizeof train_cfg + 64, "%scorrelate = { samples = 5; epochs = 2; };\n",
+             train_cfg);
+    nc_test_write_file(path, text, strlen(text));
+    free(text);
+    static const char *const how[] = {"cs", "", "cw", "--workers 2", "cm", NULL};
+    for (int i = 0; i < 3; i++) {
+        if (i == 2 && !have_mpi())
+            break;
+        char prefix[512] = "";
+        if (i == 2)
+            snprintf(prefix, sizeof prefix,
+                     MPI_ENV "'%s' -np 3 --oversubscribe ",
+                     NC_TEST_MPIEXEC);
+        snprintf(cmd, sizeof cmd, "%s'%s' correlate '%s' --quiet --set 'output.dir=\"%s/%s\"' %s",
+                 prefix, NC_TEST_CLI, path, dir, how[2 * i], how[2 * i + 1] ? how[2 * i + 1] : "");
+        err = NULL;
+        if (nc_test_run(cmd, NULL, &err) != 0)
+            fail_msg("%s failed: %s", cmd, err);
+        free(err);
+    }
+    char *a = db_text("cs", evals_sql), *b = db_text("cw", evals_sql);
+    assert_non_null(a);
+    assert_string_equal(a, b);
+    free(b);
+    if (have_mpi()) {
+        b = db_text("cm", evals_sql);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        free(b);
+    }
+    free(a);
+}
+
+/* IDX files of n images (size x size) with the given first pixel. */
+static void write_idx(const char *folder, int n, int size, int first)
+{
+    char path[1024];
+    size_t bytes = 16 + (size_t)n * (size_t)size * (size_t)size;
+    unsigned char *img = calloc(1, bytes), lab[8 + 64];
+    unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0,
+                              (unsigned char)size, 0, 0, 0, (unsigned char)size};
+    memcpy(img, head, 16);
+    for (size_t i = 16; i < bytes; i++)
+        img[i] = (unsigned char)((i * 37) & 0xff);
+    img[16] = (unsigned char)first;
+    unsigned char lhead[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+    memcpy(lab, lhead, 8);
+    for (int i = 0; i < n; i++)
+        lab[8 + i] = (unsigned char)(i % 10);
+    snprintf(path, sizeof path, "%s/images", folder);
+    nc_test_write_file(path, img, bytes);
+    snprintf(path, sizeof path, "%s/labels", folder);
+    nc_test_write_file(path, lab, 8 + (size_t)n);
+    free(img);
+}
+
+/* Two folders with the same pipeline text but different image files:
+ * rank 0 reads one, ranks 1-2 the other; the workers are refused. */
+static void test_mpi_different_dataset(void **state)
+{
+    (void)state;
+    if (!have_mpi())
+        skip();
+    static const char cfg[] =
+        "dataset = { plugin = \"idx\"; train_images = \"images\"; train_labels = \"labels\";\n"
+        "            test_images = \"images\"; test_labels = \"labels\"; };\n"
+        "objectives = [\"energy\", \"memory\"];\n"
+        "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 1; };\n";
+    char a[512], b[512], path[600], cmd[4096];
+    snprintf(a, sizeof a, "%s/da", dir);
+    snprintf(b, sizeof b, "%s/db", dir);
+    for (int i = 0; i < 2; i++) {
+        const char *d = i ? b : a;
+        char mk[700];
+        snprintf(mk, sizeof mk, "mkdir -p '%s'", d);
+        assert_int_equal(system(mk), 0);
+        write_idx(d, 20, 28, i ? 200 : 100);
+        snprintf(path, sizeof path, "%s/p.cfg", d);
+        nc_test_write_file(path, cfg, strlen(cfg));
+    }
+    snprintf(cmd, sizeof cmd,
+             MPI_ENV "'%s' --oversubscribe "
+             "-np 1 '%s' run '%s/p.cfg' --set 'output.dir=\"%s/dd\"' : -np 2 '%s' run '%s/p.cfg' "
+             "--set 'output.dir=\"%s/dd\"'",
+             NC_TEST_MPIEXEC, NC_TEST_CLI, a, dir, NC_TEST_CLI, b, dir);
+    char *err = NULL;
+    int rc = nc_test_run(cmd, NULL, &err);
+    assert_true(rc != 0);
+    if (!strstr(err, "its dataset differs from the coordinator's") ||
+        !strstr(err, "/db/images") || !strstr(err, "worker w"))
+        fail_msg("no refusal naming the worker and its files: %s", err);
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_result_round_trip),
+        cmocka_unit_test(test_wire_refusals),
+        cmocka_unit_test(test_hello_checks),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_workers_usage),
+        cmocka_unit_test(test_transports_agree),
+        cmocka_unit_test(test_kill_local_worker),
+        cmocka_unit_test(test_kill_coordinator_resume),
+        cmocka_unit_test(test_kill_mpi_rank),
+        cmocka_unit_test(test_mpi_different_dataset),
+        cmocka_unit_test(test_correlate_workers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
