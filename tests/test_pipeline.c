@@ -327,7 +327,7 @@ static void test_unknown(void **state)
                       "1: unknown setting 'output.dri' (did you mean 'output.dir'?)");
     expect_file_error("search = { time_limit_s = 3; };\n",
                       "1: unknown setting 'search.time_limit_s' (did you mean 'search.time_limit_h'?)");
-    expect_file_error("zebra = 1;\n", "1: unknown setting 'zebra' (the top level takes: seed, plugin_path, baselines, objectives, output, training, final_training, search, run, dataset, accelerator, optimizer, search_space, correlate, layers)");
+    expect_file_error("zebra = 1;\n", "1: unknown setting 'zebra' (the top level takes: seed, plugin_path, baselines, objectives, output, training, final_training, search, run, constraints, dataset, accelerator, optimizer, search_space, correlate, layers)");
     /* search_space keys are core keys (docs/SEARCH.md). */
     expect_file_error("search_space = { kernel = [3, 5]; };\n",
                       "1: unknown setting 'search_space.kernel' (did you mean "

@@ -20,6 +20,8 @@ static const nc_settings_section core_sections[] = {
     {"final_training", nc_final_training_settings, "stage 2 of a run"},
     {"search", nc_search_settings, "the run loop"},
     {"run", nc_run_section_settings, "the run loop's executor (docs/SCALE.md)"},
+    {"constraints", nc_constraints_settings,
+     "hardware budgets: a candidate over one is costed, not trained, infeasible"},
     {"dataset", nc_data_settings,
      "the data services; `plugin` and the dataset plugin's own keys too"},
     {"search_space", nc_search_space_settings, "the search space generator"},
@@ -30,7 +32,8 @@ static const nc_settings_section core_sections[] = {
 /* The top level's groups: the sections above, the plugin sections and
  * layers (whose subsections are layer plugins). */
 static const char *const top_groups[] = {
-    "output", "training", "final_training", "search", "run", "dataset", "accelerator",
+    "output", "training", "final_training", "search", "run", "constraints", "dataset",
+    "accelerator",
     "optimizer", "search_space", "correlate", "layers", NULL};
 
 const nc_settings_section *nc_settings_section_at(size_t i)

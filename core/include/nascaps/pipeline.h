@@ -127,6 +127,13 @@ typedef struct nc_settings {
     struct {
         int workers;                  /* local worker processes; 0, 1: none */
     } run;
+
+    /* constraints: hardware budgets (NaN: none). A candidate over one is
+     * costed but not trained, stored as "over_budget" and infeasible
+     * (violation: the sum of its relative excesses). */
+    struct {
+        double energy_mj, latency_ms, memory_kib, params, macs;
+    } constraints;
 } nc_settings;
 
 /* Reads the core's own settings (seed, plugin_path resolved against the

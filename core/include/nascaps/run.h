@@ -102,6 +102,7 @@ int nc_optimizer_open(nc_registry *reg, const nc_pipeline *p, nc_optimizer_env *
 extern const nc_setting_spec nc_final_training_settings[];
 extern const nc_setting_spec nc_search_settings[];
 extern const nc_setting_spec nc_run_section_settings[];   /* section run */
+extern const nc_setting_spec nc_constraints_settings[];   /* section constraints */
 int nc_run_settings_read(const nc_pipeline *p, nc_settings *s, nc_error *err);
 
 /* Runs (or resumes) the search of pipeline p in settings->output_dir:

@@ -200,7 +200,7 @@ int nc_exec_mpi_worker(nc_registry *reg, const nc_pipeline *p, const nc_settings
     topt.user = (void *)(uintptr_t)stop;
     nc_exec_env env;
     memset(&env, 0, sizeof env);
-    env.eval = (nc_eval_env){reg, acc, data, &topt, s->training.routings, 1};
+    env.eval = (nc_eval_env){reg, acc, data, &topt, s->training.routings, 1, s};
     env.s = s;
     env.p = p;
     rc = nc_exec_mpi_serve(&env, bad ? start.msg : NULL, err);

@@ -179,7 +179,8 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
 {
     nc_exec_env env;
     memset(&env, 0, sizeof env);
-    env.eval = (nc_eval_env){c->reg, c->acc, c->data, &c->topt, c->s->training.routings, 1};
+    env.eval = (nc_eval_env){c->reg, c->acc, c->data, &c->topt, c->s->training.routings, 1,
+                             c->s};
     env.s = c->s;
     env.p = c->p;
     env.stopped = stop_hook;

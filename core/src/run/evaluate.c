@@ -66,6 +66,13 @@ int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e
     e->energy_mj = est.energy_mj;
     e->latency_ms = est.latency_ms;
     e->memory_kib = est.memory_kib;
+    /* over a hardware budget: costed, never trained (the search spends
+     * no training on a network the accelerator cannot take) */
+    if (env->s && nc_run_budget_excess(env->s, e, e->reason, sizeof e->reason) > 0) {
+        snprintf(e->status, sizeof e->status, "over_budget");
+        e->seconds = nc_run_now() - t0;
+        return NC_OK;
+    }
     if (env->trains) {
         nc_train_result res;
         memset(&res, 0, sizeof res);

@@ -461,6 +461,8 @@ static int batch_candidates(run_ctx *c, gen_bufs *b, int n, nc_generation_row *r
         cand->n_objectives = c->s->n_objectives;
         nc_run_objectives(e, c->s->n_objectives, c->s->objectives, cand->objectives,
                           &cand->violation);
+        if (!strcmp(e->status, "over_budget"))
+            cand->violation = nc_run_budget_excess(c->s, e, NULL, 0);
     }
     return NC_OK;
 }
@@ -713,7 +715,8 @@ static int final_front(run_ctx *c, int64_t **front, int *n_front, nc_error *err)
  * so the search then ends at once). */
 static int baselines(run_ctx *c, const nc_data_shape *shape, nc_error *err)
 {
-    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, c->trains};
+    nc_eval_env env = {c->reg, c->acc, c->data, &c->topt, c->s->training.routings, c->trains,
+                       c->s};
     int stopped = 0;
     if (c->s->n_baselines)
         note(c, "evaluating the baselines (found in the store when done before)");
@@ -740,7 +743,7 @@ static void exec_env(run_ctx *c, nc_exec_env *x)
 {
     memset(x, 0, sizeof *x);
     x->eval = (nc_eval_env){c->reg, c->acc, c->data, &c->topt, c->s->training.routings,
-                            c->trains};
+                            c->trains, c->s};
     x->s = c->s;
     x->p = c->p;
     x->stopped = stop_hook;

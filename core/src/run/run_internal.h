@@ -139,6 +139,7 @@ typedef struct nc_eval_env {
     const nc_train_opts *topt;
     int routings;                  /* for params/MACs */
     int trains;                    /* 0: costs only (no accuracy_drop) */
+    const nc_settings *s;          /* constraints (budgets); may be NULL */
 } nc_eval_env;
 
 /* The cache key (16 hex digits) of evaluations made with these settings
@@ -214,6 +215,11 @@ int nc_report_open(const char *dir, nc_store **st, nc_error *err);
 int nc_report_front_ids(nc_store *st, const int64_t *ids, int n, int n_obj,
                         const int *objectives, int64_t **front, int *n_front, nc_error *err);
 /* Objective vector of an evaluation (pipeline order) and its violation. */
+/* The sum of the relative excesses of e's costs over the budgets of
+ * s->constraints (0: within every budget); why (may be NULL) gets "over
+ * budget: constraints.memory_KiB 412 > 300, ...". */
+double nc_run_budget_excess(const nc_settings *s, const nc_eval_rec *e, char *why, size_t size);
+
 void nc_run_objectives(const nc_eval_rec *e, int n_obj, const int *objectives, double *obj,
                        double *violation);
 /* A record counts as failed (infeasible). */
