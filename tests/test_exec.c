@@ -325,8 +325,8 @@ static void test_wire_refusals(void **state)
     char *at = strstr(good, "status ok");
     snprintf(bad, strlen(good) + 64, "%.*sstatus great%s", (int)(at - good), good, at + 9);
     expect_refusal(nc_wire_parse_result(bad, "w1@a", &r, &err), &err,
-                   "w1@a: result field 'status': expected ok, time_limit, diverged, refused or "
-                   "invalid, found 'great'");
+                   "w1@a: result field 'status': expected ok, time_limit, diverged, refused, "
+                   "invalid, pruned or over_budget, found 'great'");
     at = strstr(good, "accuracy ");
     snprintf(bad, strlen(good) + 64, "%.*saccuracy high%s", (int)(at - good), good,
              strchr(at, '\n'));

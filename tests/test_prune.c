@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "nascaps/prune.h"
 #include "nascaps/train.h"
 #include "nc_test.h"
@@ -135,12 +137,97 @@ static void test_trainer_hook(void **state)
     nc_registry_free(reg);
 }
 
+/* ---- A pruned search: serial, --workers 2 and a killed-and-resumed run
+ * store the same evaluations (the plans use only what was committed before
+ * each generation) ----------------------------------------------------------- */
+
+static const char search_cfg[] =
+    "seed = 5;\n"
+    "dataset = { plugin = \"synthetic\"; size = 12; classes = 4; train_count = 360;"
+    " test_count = 80; validation = 80; };\n"
+    "training = { epochs = 3; batch_size = 30; routings = 2; recon_weight = 0.0; threads = 1;"
+    " prune = \"dominance\"; prune_min_history = 2; prune_min_epochs = 1;"
+    " prune_quantile = 0.5; prune_margin = 0.0; };\n"
+    "objectives = [\"accuracy_drop\", \"energy\", \"memory\"];\n"
+    "search_space = { deepcaps = false; resize = [1]; conv_layers = [1, 1]; first_kernel = 3;"
+    " kernels = [3]; strides = [1, 2]; channels_log2 = [2, 3]; caps_layers = [2, 2];"
+    " caps_growth = [2, 4]; max_caps = 8; class_dim_log2 = [2, 3]; };\n"
+    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 3; };\n";
+
+/* Every evaluation as text, sorted by id: what must not depend on how the
+ * run went. */
+static char *evaluations(const char *out)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/results.db", out);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT gid, status, accuracy, epochs_done, reason"
+                                            " FROM evaluations ORDER BY gid", -1, &s, NULL),
+                     SQLITE_OK);
+    size_t cap = 1 << 16, len = 0;
+    char *text = calloc(1, cap);
+    while (sqlite3_step(s) == SQLITE_ROW && len < cap - 600)
+        len += (size_t)snprintf(text + len, cap - len, "%s %s %.17g %d %s\n",
+                                sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+                                sqlite3_column_double(s, 2), sqlite3_column_int(s, 3),
+                                sqlite3_column_text(s, 4) ? (const char *)sqlite3_column_text(s, 4)
+                                                          : "-");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return text;
+}
+
+static void run_search(const char *cfg, const char *out, const char *extra)
+{
+    char cmd[9000], *o, *e;
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --set output.dir='\"%s\"' --quiet %s",
+             NC_TEST_CLI, cfg, out, extra);
+    int rc = nc_test_run(cmd, &o, &e);
+    if (rc != 0)
+        fail_msg("%s: exit %d [%s]", cmd, rc, e);
+    free(o);
+    free(e);
+}
+
+static void test_pruned_search_deterministic(void **state)
+{
+    (void)state;
+    char *dir = nc_test_tmpdir(), cfg[4200], a[4200], b[4200], k[4200], cmd[9000];
+    snprintf(cfg, sizeof cfg, "%s/p.cfg", dir);
+    nc_test_write_file(cfg, search_cfg, strlen(search_cfg));
+    snprintf(a, sizeof a, "%s/serial", dir);
+    snprintf(b, sizeof b, "%s/workers", dir);
+    snprintf(k, sizeof k, "%s/killed", dir);
+    run_search(cfg, a, "");
+    run_search(cfg, b, "--workers 2");
+    /* killed part-way (wherever that is), then resumed */
+    char *o, *e;
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 2 '%s' run '%s' --set output.dir='\"%s\"' --quiet",
+             NC_TEST_CLI, cfg, k);
+    (void)nc_test_run(cmd, &o, &e);
+    free(o);
+    free(e);
+    run_search(cfg, k, "");
+    char *ea = evaluations(a), *eb = evaluations(b), *ek = evaluations(k);
+    assert_non_null(strstr(ea, " pruned "));   /* the settings do stop some */
+    assert_string_equal(ea, eb);
+    assert_string_equal(ea, ek);
+    free(ea);
+    free(eb);
+    free(ek);
+    nc_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantile),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_trainer_hook),
+        cmocka_unit_test(test_pruned_search_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -385,14 +385,18 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
     for (int i = 0; i < n; i++)
         if (search_eval(&d->evals[i]) && d->evals[i].generation > last_gen)
             last_gen = d->evals[i].generation;
-    /* ok candidates (shaded by generation), failed, time-limited, front */
-    for (int pass = 0; pass < 3 && !rc; pass++) {
+    /* ok candidates (shaded by generation), failed, time-limited, pruned
+     * (at the accuracy they had when stopped), front */
+    for (int pass = 0; pass < 4 && !rc; pass++) {
         int m = 0;
         for (int i = 0; i < n && !rc; i++) {
             const nc_report_eval *e = &d->evals[i];
             if (!search_eval(e))
                 continue;
-            int kind = !e->failed ? 0 : strcmp(e->status, "time_limit") ? 1 : 2;
+            int kind = !strcmp(e->status, "pruned")       ? 3
+                       : !e->failed                       ? 0
+                       : strcmp(e->status, "time_limit") ? 1
+                                                          : 2;
             if (pass == 0)
                 rc = table_row(&fig->table, "sdsdgg", e->id, e->generation, e->status,
                                e->on_front, value_of(e, yo), value_of(e, o));
@@ -404,7 +408,8 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
             shade[m] = (double)e->generation / last_gen;
             m++;
         }
-        static const char *const labels[3] = {"evaluated", "failed (at 0)", "time limit"};
+        static const char *const labels[4] = {"evaluated", "failed (at 0)", "time limit",
+                                              "pruned (stopped early)"};
         /* an empty kind stays out of the legend */
         nc_series *s = rc ? NULL : nc_plot_add(fig->plot, m ? labels[pass] : NULL, m, x, y,
                                                 pass == 0 ? shade : NULL);
@@ -415,6 +420,9 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
         } else if (s && pass == 2) {
             s->marker = NC_MARK_TRIANGLE;
             set_rgb(s, 1.0, 0.55, 0.0);
+        } else if (s && pass == 3) {
+            s->marker = NC_MARK_SQUARE;
+            set_rgb(s, 0.55, 0.55, 0.55);
         }
     }
     int m = 0;

@@ -1,6 +1,7 @@
 /* exec.c - what every executor shares (evaluating one job, worker names,
  * threads per worker, the pipeline and dataset identity a worker proves)
  * and the serial executor, which evaluates in the calling process. */
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,34 @@ void nc_exec_data_where(const nc_pipeline *p, char *buf, size_t size)
     }
 }
 
+/* The trainer's hooks share one user pointer: the job's plan rides along
+ * with the caller's own stop and progress hooks. */
+typedef struct prune_hook_ctx {
+    const nc_train_opts *caller;
+    const nc_prune_plan *plan;
+} prune_hook_ctx;
+
+static int hook_stop(void *user)
+{
+    const prune_hook_ctx *h = user;
+    return h->caller->stop ? h->caller->stop(h->caller->user) : 0;
+}
+
+static void hook_progress(const nc_train_progress *p, void *user)
+{
+    const prune_hook_ctx *h = user;
+    if (h->caller->progress)
+        h->caller->progress(p, h->caller->user);
+}
+
+static int hook_prune(const nc_epoch_result *r, char *reason, size_t size, void *user)
+{
+    const prune_hook_ctx *h = user;
+    /* the search's accuracy: the validation split's when there is one */
+    double acc = isfinite(r->validation_accuracy) ? r->validation_accuracy : r->test_accuracy;
+    return nc_prune_check(h->plan, r->epoch, acc, reason, size);
+}
+
 int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_result *r,
                      nc_error *err)
 {
@@ -98,6 +127,13 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
      * explicit training.threads is obeyed (it is what env->threads holds) */
     if (env->threads > 0 && topt.threads == 0)
         topt.max_threads = env->threads;
+    prune_hook_ctx hook = {env->eval.topt, &job->prune};
+    if (job->prune.epochs > 0) {
+        topt.stop = hook_stop;
+        topt.progress = hook_progress;
+        topt.prune = hook_prune;
+        topt.user = &hook;
+    }
     nc_eval_env ev = env->eval;
     ev.topt = &topt;
     ev.trains = job->trains;

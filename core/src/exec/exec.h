@@ -33,6 +33,7 @@ typedef struct nc_exec_job {
     int epochs;                          /* training epochs (the cache key's) */
     int trains;                          /* 0: costs only */
     char genotype[NC_GENOTYPE_STRING_MAX];
+    nc_prune_plan prune;                 /* early stopping; epochs 0: none */
 } nc_exec_job;
 
 /* What a worker sends back: the full record. */

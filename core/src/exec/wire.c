@@ -77,6 +77,15 @@ char *nc_wire_job(const nc_exec_job *job)
     wb_printf(&b, "nascaps-job %d\nslot %d\nepochs %d\ntrains %d\n", NC_WIRE_VERSION, job->slot,
               job->epochs, job->trains);
     wb_text(&b, "genotype", job->genotype);
+    /* the plan travels whole: the worker decides exactly as the
+     * coordinator planned (hex floats: bit-identical thresholds) */
+    wb_printf(&b, "prune_epochs %d\n", job->prune.epochs);
+    for (int e = 1; e < job->prune.epochs && e <= NC_PRUNE_MAX_EPOCHS; e++) {
+        char key[32];
+        wb_printf(&b, "prune_min_%d %a\n", e, job->prune.min_acc[e - 1]);
+        snprintf(key, sizeof key, "prune_why_%d", e);
+        wb_text(&b, key, job->prune.why[e - 1][0] ? job->prune.why[e - 1] : "-");
+    }
     return b.text;
 }
 
@@ -258,8 +267,21 @@ int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job, int *
         (rc = get_int(msg, from, w, "slot", 0, 1 << 30, &job->slot, err)) ||
         (rc = get_int(msg, from, w, "epochs", 0, 1000000, &job->epochs, err)) ||
         (rc = get_int(msg, from, w, "trains", 0, 1, &job->trains, err)) ||
-        (rc = get_text(msg, from, w, "genotype", job->genotype, sizeof job->genotype, err)))
+        (rc = get_text(msg, from, w, "genotype", job->genotype, sizeof job->genotype, err)) ||
+        (rc = get_int(msg, from, w, "prune_epochs", 0, NC_PRUNE_MAX_EPOCHS, &job->prune.epochs,
+                      err)))
         return rc;
+    for (int e = 1; e < job->prune.epochs; e++) {
+        char kmin[32], kwhy[32];
+        snprintf(kmin, sizeof kmin, "prune_min_%d", e);
+        snprintf(kwhy, sizeof kwhy, "prune_why_%d", e);
+        if ((rc = get_real(msg, from, w, kmin, &job->prune.min_acc[e - 1], err)) ||
+            (rc = get_text(msg, from, w, kwhy, job->prune.why[e - 1], sizeof job->prune.why[0],
+                           err)))
+            return rc;
+        if (isnan(job->prune.min_acc[e - 1]))
+            return nc_error_set(err, NC_ERR_INPUT, "%s: job field '%s': NaN", from, kmin);
+    }
     return NC_OK;
 }
 
@@ -319,15 +341,15 @@ int nc_wire_parse_result(const char *msg, const char *from, nc_exec_result *r, n
         (rc = get_real(msg, from, w, "train_seconds", &e->train_seconds, err)) ||
         (rc = get_real(msg, from, w, "seconds", &e->seconds, err)))
         return rc;
-    static const char *const statuses[] = {"ok", "time_limit", "diverged", "refused", "invalid",
-                                           NULL};
+    static const char *const statuses[] = {"ok",      "time_limit", "diverged", "refused",
+                                           "invalid", "pruned",     "over_budget", NULL};
     int known = 0;
     for (int i = 0; statuses[i]; i++)
         known |= strcmp(e->status, statuses[i]) == 0;
     if (!known)
         return nc_error_set(err, NC_ERR_INPUT,
                             "%s: result field 'status': expected ok, time_limit, diverged, "
-                            "refused or invalid, found '%s'",
+                            "refused, invalid, pruned or over_budget, found '%s'",
                             from, e->status);
     return parse_epochs(msg, from, r, err);
 }

@@ -27,6 +27,13 @@ int nc_run_cache_key(nc_registry *reg, const nc_settings *s, const nc_data *data
                  s->training.learning_rate, s->training.lr_decay, s->training.routings,
                  s->training.recon_weight, s->training.shift_fraction, layers,
                  s->training.max_params, s->training.max_memory_mb, s->training.time_limit_s);
+        /* a pruned record never answers for a full one: with pruning on,
+         * the key differs (and without, it is what it always was) */
+        if (s->training.prune)
+            snprintf(text + strlen(text), sizeof text - strlen(text),
+                     " prune=dominance q=%.17g m=%.17g h=%d e=%d", s->training.prune_quantile,
+                     s->training.prune_margin, s->training.prune_min_history,
+                     s->training.prune_min_epochs);
     }
     nc_hash64_hex(nc_hash64(text, strlen(text)), key);
     return NC_OK;

@@ -64,7 +64,8 @@ static int real_col(sqlite3_stmt *s, int i, double *v)
 
 static int is_status(const char *s)
 {
-    static const char *const known[] = {"ok", "time_limit", "diverged", "refused", "invalid"};
+    static const char *const known[] = {"ok",     "time_limit", "diverged",   "refused",
+                                        "invalid", "pruned",    "over_budget"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (!strcmp(s, known[i]))
             return 1;
@@ -125,7 +126,8 @@ static int read_eval_row(sqlite3_stmt *s, const char *path, nc_report_eval *e, n
     memcpy(e->id, gid, 13);
     snprintf(e->status, sizeof e->status, "%s", (const char *)status);
     e->generation = (int)generation;
-    e->failed = strcmp(e->status, "ok") != 0;
+    /* pruned: a result (its accuracy when it stopped), not a failure */
+    e->failed = strcmp(e->status, "ok") != 0 && strcmp(e->status, "pruned") != 0;
     e->accuracy = v[0];
     e->energy_mj = v[3];
     e->latency_ms = v[4];

@@ -110,9 +110,11 @@ static void note(const run_ctx *c, const char *text)
     progress(c, &p);
 }
 
+/* A pruned candidate is not a failure: it is told with the accuracy it
+ * had when it stopped (docs/SEARCH.md, "Pruning"). */
 int nc_run_failed(const nc_eval_rec *e)
 {
-    return strcmp(e->status, "ok") != 0;
+    return strcmp(e->status, "ok") != 0 && strcmp(e->status, "pruned") != 0;
 }
 
 /* Unmeasured costs sort last. */
@@ -273,6 +275,7 @@ typedef struct gen_bufs {
     int *order;
     nc_eval_rec *eval;
     nc_exec_result result;
+    nc_exec_job job;            /* large (a pruning plan): not on the stack */
 } gen_bufs;
 
 static void free_bufs(gen_bufs *b)
@@ -373,6 +376,34 @@ static void order_by_macs(run_ctx *c, const nc_genotype *batch, int *order, int 
     free(an);
 }
 
+/* A candidate's early-stopping plan: its costs (cheap, known before it
+ * trains) against the population the generation started from. */
+static void plan_job(run_ctx *c, const nc_run_prune *prune, const nc_genotype *g,
+                     nc_prune_plan *plan)
+{
+    nc_eval_rec *e = calloc(1, sizeof *e);
+    nc_analysis *an = malloc(sizeof *an);
+    nc_estimate est;
+    nc_error ignored;
+    char gid[13];
+    nc_genotype_id(g, gid);
+    memset(plan, 0, sizeof *plan);
+    /* a candidate whose costs cannot be had is refused at evaluation */
+    if (e && an && nc_network_analyze(c->reg, g, gid, c->s->training.routings, an, &ignored) == 0 &&
+        nc_estimate_genotype(c->acc, c->reg, g, gid, &est, &ignored) == 0) {
+        snprintf(e->status, sizeof e->status, "ok");
+        e->params = an->params;
+        e->macs = an->macs;
+        e->energy_mj = est.energy_mj;
+        e->latency_ms = est.latency_ms;
+        e->memory_kib = est.memory_kib;
+        e->accuracy = NAN;
+        nc_run_prune_plan(prune, c->s, e, plan);
+    }
+    free(e);
+    free(an);
+}
+
 /* Evaluates every asked genotype not in the store through the executor:
  * each result is stored as it arrives, in any order. *over when a stop
  * request or the time limit cut the generation. */
@@ -400,6 +431,10 @@ static int evaluate_batch(run_ctx *c, gen_bufs *b, int n, int *over, nc_error *e
     int workers = c->x.ops->workers(c->x.h);
     if (workers > 1)
         order_by_macs(c, b->batch, b->order, m);
+    /* early stopping: plans from what was committed before this generation */
+    nc_run_prune prune;
+    if ((rc = nc_run_prune_begin(c->st, c->s, c->cache_key, c->ask_index, &prune, err)))
+        return rc;
     int submitted = 0, inflight = 0, ending = 0;
     while (inflight > 0 || (submitted < m && !ending)) {
         while (!ending && submitted < m && inflight < workers) {
@@ -411,29 +446,34 @@ static int evaluate_batch(run_ctx *c, gen_bufs *b, int n, int *over, nc_error *e
                 c->out->time_limit = ending = 1;
                 break;
             }
-            nc_exec_job job;
-            job.slot = b->order[submitted++];
-            job.epochs = c->s->training.epochs;
-            job.trains = c->trains;
-            nc_genotype_to_string(&b->batch[job.slot], job.genotype, sizeof job.genotype);
-            if ((rc = c->x.ops->submit(c->x.h, &job, err)))
-                return rc;
+            nc_exec_job *job = &b->job;
+            memset(job, 0, sizeof *job);
+            job->slot = b->order[submitted++];
+            job->epochs = c->s->training.epochs;
+            job->trains = c->trains;
+            nc_genotype_to_string(&b->batch[job->slot], job->genotype, sizeof job->genotype);
+            if (prune.cfg.on && c->trains)
+                plan_job(c, &prune, &b->batch[job->slot], &job->prune);
+            if ((rc = c->x.ops->submit(c->x.h, job, err)))
+                goto out;
             inflight++;
         }
         if (!inflight)
             break;
         if ((rc = c->x.ops->collect(c->x.h, &b->result, err)))
-            return rc;
+            goto out;
         if (b->result.stopped) {
             c->out->stopped = *over = 1;
-            return NC_OK;
+            goto out;
         }
         inflight--;
         if ((rc = arrived(c, &b->result, &seen, err)))
-            return rc;
+            goto out;
     }
-    *over = ending;
-    return NC_OK;
+    *over = *over || ending;
+out:
+    nc_run_prune_free(&prune);
+    return rc;
 }
 
 /* The batch in ask order, every member now in the store: the optimizer's

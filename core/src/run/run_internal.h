@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nascaps/prune.h"
 #include "nascaps/data.h"
 #include "nascaps/error.h"
 #include "nascaps/genotype.h"
@@ -53,7 +54,8 @@ typedef struct nc_eval_rec {
     char gid[13];
     char genotype[NC_GENOTYPE_STRING_MAX];
     char cache_key[17];
-    char status[NC_EVAL_STATUS_MAX];   /* ok, time_limit, diverged, refused, invalid */
+    char status[NC_EVAL_STATUS_MAX];   /* ok, time_limit, diverged, refused, invalid,
+                                          pruned, over_budget */
     char reason[NC_ERROR_MAX];
     double accuracy, test_accuracy, validation_accuracy;   /* NaN: none */
     double energy_mj, latency_ms, memory_kib;              /* NaN: none */
@@ -215,6 +217,32 @@ int nc_report_open(const char *dir, nc_store **st, nc_error *err);
 int nc_report_front_ids(nc_store *st, const int64_t *ids, int n, int n_obj,
                         const int *objectives, int64_t **front, int *n_front, nc_error *err);
 /* Objective vector of an evaluation (pipeline order) and its violation. */
+/* ---- Early stopping (prune_plan.c, nascaps/prune.h) ------------------------ */
+
+/* What a generation's plans are made from; nc_run_prune_free releases it. */
+typedef struct nc_run_prune {
+    nc_prune_cfg cfg;
+    nc_prune_history hist;
+    double *gains[NC_PRUNE_MAX_EPOCHS];
+    nc_prune_ref *refs;        /* the population, with curves */
+    int n_refs, n_cost;
+    void *curves;              /* per evaluation: its per-epoch accuracies */
+    int n_curves;
+} nc_run_prune;
+
+void nc_run_prune_cfg(const nc_settings *s, nc_prune_cfg *cfg);
+/* Reads the population the generation with ask index ask_index started
+ * from and the curves of the evaluations of earlier generations under
+ * cache_key. Nothing to read (pruning off, the first generation): an
+ * empty context whose plans never stop anything. */
+int nc_run_prune_begin(nc_store *st, const nc_settings *s, const char *cache_key, int ask_index,
+                       nc_run_prune *pc, nc_error *err);
+/* The plan of a candidate whose costs (energy, latency, memory, params,
+ * MACs) are in costs. */
+void nc_run_prune_plan(const nc_run_prune *pc, const nc_settings *s, const nc_eval_rec *costs,
+                       nc_prune_plan *plan);
+void nc_run_prune_free(nc_run_prune *pc);
+
 /* The sum of the relative excesses of e's costs over the budgets of
  * s->constraints (0: within every budget); why (may be NULL) gets "over
  * budget: constraints.memory_KiB 412 > 300, ...". */
