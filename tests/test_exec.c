@@ -26,10 +26,11 @@
 
 static char *dir;
 
-/* 4 + 4 x 2 candidates of tiny networks on 8 x 8 images, ~0.1 s each. */
+/* 4 + 4 x 2 candidates of tiny networks on 8 x 8 images, ~0.2 s each: long
+ * enough that a kill after the second lands while the run goes on. */
 static const char train_cfg[] =
     "seed = 11;\n"
-    "dataset = { plugin = \"synthetic\"; size = 8; classes = 3; train_count = 240;\n"
+    "dataset = { plugin = \"synthetic\"; size = 8; classes = 3; train_count = 600;\n"
     "            test_count = 30; validation = 30; };\n"
     "training = { epochs = 2; batch_size = 20; threads = 1; };\n"
     "objectives = [\"accuracy_drop\", \"energy\", \"params\"];\n"
