@@ -212,6 +212,12 @@ int nc_session_check(nc_session *s, nc_session_facts *facts, nc_error *err)
         (rc = nc_space_from_section(nc_pipeline_section(p, "search_space"), &shape,
                                     &space, err)))
         goto out;
+    /* the baselines the run will evaluate: each loads and fits the data */
+    for (size_t i = 0; i < s->settings.n_baselines; i++) {
+        nc_genotype g;
+        if ((rc = nc_run_baseline_load(s->settings.baselines[i], &shape, &g, err)))
+            goto out;
+    }
     facts->data = *nc_data_info(data);
     snprintf(facts->data_plugin, sizeof facts->data_plugin, "%s", facts->data.plugin);
     facts->data.plugin = facts->data_plugin;

@@ -90,6 +90,11 @@ typedef struct nc_run_outcome {
     int mpi_worker;       /* this process was an MPI worker rank: nothing to report */
 } nc_run_outcome;
 
+/* A baseline genotype file, loaded and checked against the dataset's
+ * shape (the message points to `nascaps adapt` when it does not fit). */
+int nc_run_baseline_load(const char *path, const nc_data_shape *shape, nc_genotype *g,
+                         nc_error *err);
+
 /* Opens the optimizer section's plugin through nc_plugin_open and creates
  * it with env (borrowed until destroy): a plugin without the ABI 1.2
  * search entries is refused naming it. *info may be NULL. */

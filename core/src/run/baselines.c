@@ -14,7 +14,7 @@
 #define MAX_EPOCH_ROWS 1024
 
 /* Loads the file and checks it fits the dataset. */
-static int load_baseline(const char *path, const nc_data_shape *shape, nc_genotype *g,
+int nc_run_baseline_load(const char *path, const nc_data_shape *shape, nc_genotype *g,
                          nc_error *err)
 {
     int rc = nc_genotype_load(path, g, err);
@@ -43,7 +43,7 @@ int nc_run_baselines(const nc_eval_env *env, nc_store *st, const nc_settings *s,
         nc_genotype g;
         char canon[NC_GENOTYPE_STRING_MAX];
         int found = 0, n_ep = 0;
-        if ((rc = load_baseline(s->baselines[i], shape, &g, err)))
+        if ((rc = nc_run_baseline_load(s->baselines[i], shape, &g, err)))
             break;
         nc_genotype_to_string(&g, canon, sizeof canon);
         if ((rc = nc_store_eval_find(st, canon, cache_key, e, &found, err)))
