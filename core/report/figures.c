@@ -398,7 +398,9 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
                        : strcmp(e->status, "time_limit") ? 1
                                                           : 2;
             if (pass == 0)
-                rc = table_row(&fig->table, "sdsdgg", e->id, e->generation, e->status,
+                /* generations count from 1 (the initial population) in
+                 * every output; the store keeps the 0-based ask index */
+                rc = table_row(&fig->table, "sdsdgg", e->id, e->generation + 1, e->status,
                                e->on_front, value_of(e, yo), value_of(e, o));
             if (kind != pass)
                 continue;
