@@ -179,7 +179,8 @@ static void test_same_seed_same_files(void **state)
     assert_same_file("a", "b", "hypervolume.csv");
     char *csv = read_out("a", "pareto.csv");
     assert_memory_equal(csv, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,"
-                             "test_accuracy,final_accuracy,macs\n", 93);
+                             "test_accuracy,final_accuracy,macs,final_best_accuracy,"
+                             "final_best_epoch\n", 131);
     /* rows by energy ascending (no accuracy in costs-only mode), and each
      * member's .chr written */
     int rows = 0;
@@ -275,6 +276,12 @@ static void test_kill_and_resume_training(void **state)
         assert_true(acc >= 0 && acc <= 1);
         assert_non_null(fin);
         assert_int_equal(json_integer_value(json_object_get(fin, "epochs")), 3);
+        /* the best epoch is one of the three, at least as good as the last */
+        json_int_t best_epoch = json_integer_value(json_object_get(fin, "best_epoch"));
+        double best = json_real_value(json_object_get(fin, "best_test_accuracy"));
+        double last = json_real_value(json_object_get(fin, "test_accuracy"));
+        assert_true(best_epoch >= 1 && best_epoch <= 3);
+        assert_true(best >= last);
         char path[1024];
         snprintf(path, sizeof path, "%s/tref/%s", dir,
                  json_string_value(json_object_get(fin, "weights")));
@@ -322,7 +329,8 @@ static void test_time_limit_kept(void **state)
     /* no feasible candidate: an empty front */
     char *csv = read_out("tl", "pareto.csv");
     assert_string_equal(csv, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,"
-                             "test_accuracy,final_accuracy,macs\n");
+                             "test_accuracy,final_accuracy,macs,final_best_accuracy,"
+                             "final_best_epoch\n");
     free(csv);
     err = NULL;
     assert_int_equal(run(train_path, "tl", args, NULL, &err), 0);

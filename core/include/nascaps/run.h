@@ -132,6 +132,10 @@ typedef struct nc_front_member {
     double final_test_accuracy;  /* NaN without stage 2 */
     double final_validation_accuracy;
     char *final_weights;         /* path relative to the output folder, or NULL */
+    /* stage 2's best epoch on the test split (the paper quotes best
+     * epochs); NaN and 0 without stage 2 */
+    double final_best_accuracy;
+    int final_best_epoch;
 } nc_front_member;
 
 /* One completed generation. */

@@ -208,6 +208,10 @@ static int read_front(nc_store *st, nc_run_report *r, nc_error *err)
         member_of(e, m);
         if (!(m->genotype = strdup(e->genotype)))
             rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        m->final_best_accuracy = NAN;
+        if (found && !rc)
+            rc = nc_store_final_best(st, front[i], &m->final_best_accuracy,
+                                     &m->final_best_epoch, err);
         if (found) {
             m->final_epochs = fin.epochs_done;
             m->final_test_accuracy = fin.test_accuracy;
@@ -357,7 +361,7 @@ char *nc_report_csv(const nc_run_report *r)
     /* the first seven columns are the contract (ARCHITECTURE.md section
      * 10); later ones are only ever appended */
     add(&b, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,test_accuracy,"
-            "final_accuracy,macs\n");
+            "final_accuracy,macs,final_best_accuracy,final_best_epoch\n");
     for (int i = 0; i < r->n_front; i++) {
         const nc_front_member *m = &r->front[i];
         add(&b, "%s,", m->id);
@@ -374,7 +378,13 @@ char *nc_report_csv(const nc_run_report *r)
         add(&b, ",");
         if (m->final_epochs > 0)
             add_num(&b, m->final_test_accuracy);
-        add(&b, ",%" PRId64 "\n", m->macs);
+        add(&b, ",%" PRId64 ",", m->macs);
+        if (m->final_epochs > 0)
+            add_num(&b, m->final_best_accuracy);
+        add(&b, ",");
+        if (m->final_epochs > 0 && m->final_best_epoch > 0)
+            add(&b, "%d", m->final_best_epoch);
+        add(&b, "\n");
     }
     if (b.failed) {
         free(b.data);
@@ -426,10 +436,12 @@ char *nc_report_json(const nc_run_report *r)
         if (o && m->final_epochs > 0)
             json_object_set_new(
                 o, "final",
-                json_pack("{s:i,s:o,s:o,s:o}", "epochs", m->final_epochs, "test_accuracy",
-                          num(m->final_test_accuracy), "validation_accuracy",
+                json_pack("{s:i,s:o,s:o,s:o,s:o,s:i}", "epochs", m->final_epochs,
+                          "test_accuracy", num(m->final_test_accuracy), "validation_accuracy",
                           num(m->final_validation_accuracy), "weights",
-                          m->final_weights ? json_string(m->final_weights) : json_null()));
+                          m->final_weights ? json_string(m->final_weights) : json_null(),
+                          "best_test_accuracy", num(m->final_best_accuracy), "best_epoch",
+                          m->final_best_epoch));
         json_array_append_new(front, o);
     }
     char seed[32];

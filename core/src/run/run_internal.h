@@ -119,6 +119,10 @@ typedef struct nc_final_rec {
     size_t adam_count;
     double seconds;
 } nc_final_rec;
+/* Stage 2's best complete epoch of evaluation eval_id on the test split
+ * (ties: the earliest); NaN and 0 when none. */
+int nc_store_final_best(nc_store *st, int64_t eval_id, double *accuracy, int *epoch,
+                        nc_error *err);
 int nc_store_final_get(nc_store *st, int64_t eval_id, nc_final_rec *out, int *found,
                        nc_error *err);
 /* Upserts rec and, when epoch is not NULL, its epoch row: one transaction. */

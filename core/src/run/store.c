@@ -782,3 +782,31 @@ fail:
     nc_store_rollback(st);
     return rc;
 }
+
+int nc_store_final_best(nc_store *st, int64_t eval_id, double *accuracy, int *epoch,
+                        nc_error *err)
+{
+    sqlite3_stmt *s;
+    *accuracy = NAN;
+    *epoch = 0;
+    int rc = prepare(st,
+                     "SELECT epoch, test_accuracy FROM final_epochs WHERE eval_id = ?1 AND"
+                     " complete = 1 AND test_accuracy IS NOT NULL"
+                     " ORDER BY test_accuracy DESC, epoch ASC LIMIT 1",
+                     &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, eval_id);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        int e = sqlite3_column_int(s, 0);
+        double a = sqlite3_column_double(s, 1);
+        if (e >= 1 && isfinite(a)) {   /* read back: checked */
+            *epoch = e;
+            *accuracy = a;
+        }
+    } else if (step != SQLITE_DONE)
+        rc = db_error(st, err, "cannot read stage 2 epochs");
+    sqlite3_finalize(s);
+    return rc;
+}
