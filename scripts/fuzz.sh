@@ -46,7 +46,17 @@ objectives = ["energy", "latency", "memory"];
 optimizer = { plugin = "nsga2"; population = 4; offspring = 4; generations = 2; };
 CFG
 "$out/bin/nascaps" run -c "$run_dir/tiny.cfg" --set "output.dir=\"$run_dir/run\"" --quiet >"$out/seed-run.log" 2>&1
-cp "$run_dir/run/results.db" "$seeds/report/tiny.db"
+# fuzz_report: the database itself (first byte even) or SQL run on a copy
+# of it (first byte odd)
+{ printf '\0'; cat "$run_dir/run/results.db"; } >"$seeds/report/tiny.db"
+cp "$run_dir/run/results.db" "$out/fuzz-report-base.db"
+export NASCAPS_FUZZ_REPORT_DB="$(cd "$out" && pwd)/fuzz-report-base.db"
+printf '\1UPDATE evaluations SET energy_mj = 1e308 WHERE id = 2;' >"$seeds/report/sql-huge"
+printf "\1UPDATE evaluations SET gid = '../../x', status = 'ok';" >"$seeds/report/sql-gid"
+printf "\1DELETE FROM generations WHERE generation = 1;" >"$seeds/report/sql-gap"
+printf "\1UPDATE meta SET value = 'nan' WHERE key <> 'pipeline';" >"$seeds/report/sql-meta"
+printf "\1UPDATE population SET eval_id = 99999;" >"$seeds/report/sql-dangling"
+printf "\1INSERT INTO final(eval_id, epochs_done, status, weights, shuffle_rng, augment_rng) SELECT id, -5, 'ok', '/etc/passwd', 'x', 'y' FROM evaluations;" >"$seeds/report/sql-final"
 
 mkdir -p "$out/crashes"
 failed=""
