@@ -8,6 +8,13 @@
  * stops: stopped candidates that are on the unpruned run's final front.
  *
  *   bench_prune RUN_DIR [quantile margin min_history min_epochs]...
+ *   bench_prune --retrain RUN_DIR PIPELINE [KEY=VALUE]...
+ *
+ * --retrain counts the wrong stops of a run that DID prune: every pruned
+ * candidate is trained to the end with the run's settings (the pipeline
+ * and overrides it ran with, pruning off) and checked against the run's
+ * final front (pareto.csv): a wrong stop is one that would have been
+ * non-dominated there.
  *
  * Without settings, a grid of them. The accuracy is the search's
  * (validation split when the run had one). */
@@ -19,6 +26,8 @@
 #include <sqlite3.h>
 
 #include "nascaps/prune.h"
+#include "nascaps/session.h"
+#include "nascaps/train.h"
 
 #define MAX_EVALS 20000
 #define MAX_E NC_PRUNE_MAX_EPOCHS
@@ -69,6 +78,7 @@ static int load(const char *dir)
             e->cost[k] = sqlite3_column_double(s, 3 + k);
         e->epochs_done = sqlite3_column_int(s, 6);
         e->ok = strcmp((const char *)sqlite3_column_text(s, 7), "ok") == 0;
+        /* a pruned candidate's curve is partial: not "fully trained" */
     }
     sqlite3_finalize(s);
     sqlite3_prepare_v2(db, "SELECT eval_id, epoch, validation_accuracy, test_accuracy, seconds"
@@ -191,8 +201,108 @@ static void replay(const char *dir, const nc_prune_cfg *cfg)
            saved, all_sec, all_sec > 0 ? 100 * saved / all_sec : 0, wrong);
 }
 
+/* The front of pareto.csv: accuracy and the three costs per row. */
+static int read_front(const char *dir, double (*f)[4], int cap)
+{
+    char path[4200], line[8192];
+    snprintf(path, sizeof path, "%s/pareto.csv", dir);
+    FILE *in = fopen(path, "r");
+    int n = 0;
+    if (!in)
+        return 0;
+    if (!fgets(line, sizeof line, in)) {
+        fclose(in);
+        return 0;
+    }
+    while (n < cap && fgets(line, sizeof line, in)) {
+        char *q = strchr(line, ',');
+        for (int k = 0; q && k < 4; k++) {
+            f[n][k] = strtod(q + 1, NULL);
+            q = strchr(q + 1, ',');
+        }
+        n++;
+    }
+    fclose(in);
+    return n;
+}
+
+static int retrain(int argc, char **argv)
+{
+    const char *dir = argv[2], *pipeline = argv[3];
+    const char *sets[64];
+    int n_sets = 0;
+    for (int a = 4; a < argc && n_sets < 62; a++)
+        sets[n_sets++] = argv[a];
+    sets[n_sets++] = "training.prune=\"none\"";
+    nc_session *s;
+    nc_error err;
+    nc_data *data = NULL;
+    if (nc_session_open(pipeline, sets, (size_t)n_sets, &s, &err) ||
+        nc_data_open(s->registry, s->pipeline, &data, &err)) {
+        fprintf(stderr, "bench_prune: %s\n", err.msg);
+        return 1;
+    }
+    double front[256][4];
+    int nf = read_front(dir, front, 256);
+    nc_train_opts opt;
+    nc_train_opts_from_settings(&opt, &s->settings);
+    int pruned = 0, wrong = 0;
+    for (int i = 0; i < n_evs; i++) {
+        const ev *e = &evs[i];
+        if (e->ok || e->n_acc >= E)
+            continue;   /* only the stopped ones */
+        char path[4200], text[8192];
+        snprintf(path, sizeof path, "file:%s/results.db?mode=ro", dir);
+        sqlite3 *db;
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        sqlite3_stmt *q;
+        sqlite3_prepare_v2(db, "SELECT genotype, status FROM evaluations WHERE id = ?1", -1, &q,
+                           NULL);
+        sqlite3_bind_int64(q, 1, e->id);
+        int is_pruned = sqlite3_step(q) == SQLITE_ROW &&
+                        !strcmp((const char *)sqlite3_column_text(q, 1), "pruned");
+        snprintf(text, sizeof text, "%s", is_pruned ? (const char *)sqlite3_column_text(q, 0) : "");
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        if (!is_pruned)
+            continue;
+        nc_genotype g;
+        nc_train_result res;
+        if (nc_genotype_parse(text, e->gid, &g, &err) ||
+            nc_train(s->registry, data, &g, e->gid, &opt, NULL, &res, &err)) {
+            fprintf(stderr, "bench_prune: %s\n", err.msg);
+            continue;
+        }
+        double acc = isfinite(res.validation_accuracy) ? res.validation_accuracy
+                                                       : res.test_accuracy;
+        nc_train_result_free(&res);
+        int dominated = 0;
+        for (int k = 0; k < nf && !dominated; k++) {
+            int no_worse = front[k][0] >= acc && front[k][1] <= e->cost[0] &&
+                           front[k][2] <= e->cost[1] && front[k][3] <= e->cost[2];
+            int better = front[k][0] > acc || front[k][1] < e->cost[0] ||
+                         front[k][2] < e->cost[1] || front[k][3] < e->cost[2];
+            dominated = no_worse && better;
+        }
+        pruned++;
+        wrong += !dominated;
+        printf("# %s stopped at %.4f after %d epochs; trained to the end %.4f: %s\n", e->gid,
+               e->acc[e->n_acc - 1], e->n_acc, acc,
+               dominated ? "dominated by the front (right stop)" : "WOULD BE ON THE FRONT");
+    }
+    printf("retrained_pruned %d wrong_stops %d\n", pruned, wrong);
+    nc_data_close(data);
+    nc_session_free(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && !strcmp(argv[1], "--retrain")) {
+        if (load(argv[2]))
+            return 1;
+        return retrain(argc, argv);
+    }
     if (argc < 2) {
         fprintf(stderr, "usage: bench_prune RUN_DIR [quantile margin min_history min_epochs]...\n");
         return 2;
