@@ -139,3 +139,30 @@ int nc_test_run(const char *cmdline, char **out, char **errout)
         return -1;
     return WEXITSTATUS(st);
 }
+
+char *nc_test_dir;
+
+int nc_test_dir_setup(void **state)
+{
+    (void)state;
+    nc_test_dir = nc_test_tmpdir();
+    return nc_test_dir ? 0 : -1;
+}
+
+int nc_test_dir_teardown(void **state)
+{
+    (void)state;
+    nc_test_rmtree(nc_test_dir);
+    free(nc_test_dir);
+    nc_test_dir = NULL;
+    return 0;
+}
+
+const char *nc_test_last_line(char *out)
+{
+    size_t n = strlen(out);
+    while (n && out[n - 1] == '\n')
+        out[--n] = '\0';
+    const char *nl = strrchr(out, '\n');
+    return nl ? nl + 1 : out;
+}

@@ -35,6 +35,16 @@ int nc_test_main(int argc, char **argv, const char *test_name,
 char *nc_test_tmpdir(void);
 void nc_test_rmtree(const char *path);
 
+/* A fresh temporary folder per test: cmocka setup/teardown that set and
+ * remove nc_test_dir. */
+extern char *nc_test_dir;
+int nc_test_dir_setup(void **state);
+int nc_test_dir_teardown(void **state);
+
+/* The last line of a command's stdout (the --json contract), with the
+ * trailing newlines cut off out in place. */
+const char *nc_test_last_line(char *out);
+
 /* Writes len bytes to path; asserts on failure. */
 void nc_test_write_file(const char *path, const void *data, size_t len);
 /* Reads a whole file (NUL-terminated, malloc'd); *len may be NULL. */

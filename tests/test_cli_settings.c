@@ -14,22 +14,9 @@
 
 #define SMALL "[[0,16,1,1,5,1,16,4,1],[1,16,4,1,5,2,8,2,4],[1,8,2,4,8,1,1,3,4],[-1],[1]]\n"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = nc_test_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nc_test_rmtree(dir);
-    free(dir);
-    return 0;
-}
+#define dir nc_test_dir
+#define setup nc_test_dir_setup
+#define teardown nc_test_dir_teardown
 
 /* A small synthetic pipeline with extra lines (and extra keys inside its
  * training and dataset groups); its path. */
@@ -223,10 +210,7 @@ static double first_loss(const char *name, const char *extra, const char *traini
     assert_int_equal(cli(args, &out, &err), 0);
     json_error_t jerr;
     /* --json: the last line of stdout */
-    size_t n = strlen(out);
-    while (n && out[n - 1] == '\n')
-        out[--n] = '\0';
-    const char *last = strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
+    const char *last = nc_test_last_line(out);
     json_t *root = json_loads(last, 0, &jerr);
     assert_non_null(root);
     json_t *ep = json_array_get(json_object_get(root, "epochs"), 0);

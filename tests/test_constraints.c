@@ -10,22 +10,9 @@
 
 #include "nc_test.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = nc_test_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nc_test_rmtree(dir);
-    free(dir);
-    return 0;
-}
+#define dir nc_test_dir
+#define setup nc_test_dir_setup
+#define teardown nc_test_dir_teardown
 
 static void test_memory_budget(void **state)
 {

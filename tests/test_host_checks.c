@@ -15,22 +15,9 @@
 
 #define SMALL "[[0,8,1,1,3,1,8,4,1],[1,8,4,1,3,2,4,2,4],[1,4,2,4,4,1,1,3,4],[-1],[1]]\n"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = nc_test_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nc_test_rmtree(dir);
-    free(dir);
-    return 0;
-}
+#define dir nc_test_dir
+#define setup nc_test_dir_setup
+#define teardown nc_test_dir_teardown
 
 static const char *write_in_dir(const char *name, const char *text)
 {
@@ -113,10 +100,7 @@ static void test_run_marks_lying_costs_invalid(void **state)
     free(err);
     snprintf(args, sizeof args, "report '%s/run-nan' --json", dir);
     assert_int_equal(cli(args, &out, &err), 0);
-    size_t n = strlen(out);
-    while (n && out[n - 1] == '\n')
-        out[--n] = '\0';
-    const char *last = strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
+    const char *last = nc_test_last_line(out);
     json_error_t jerr;
     json_t *root = json_loads(last, 0, &jerr);
     if (!root)
