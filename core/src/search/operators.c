@@ -238,8 +238,34 @@ static int mutate_one(const nc_search_space *space, nc_rng *rng, double rate,
     return 1;
 }
 
-int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate,
-                          nc_genotype *g, nc_error *err)
+/* The per-gene mutation of nc_space_mutate on h; returns 1 (h changed or
+ * not, it is a draw to try). */
+static int mutate_per_gene(const nc_search_space *space, nc_rng *rng, double rate,
+                           nc_genotype *h)
+{
+    for (int i = 0; i < h->n_layers;) {
+        if (nc_rng_uniform(rng) < rate && mutate_gene(space, rng, h, i))
+            continue;   /* the next gene moved into place i */
+        i++;
+    }
+    if (nc_rng_uniform(rng) < rate) {
+        /* Skip positions are checked against the repaired chain. */
+        if (nc_genotype_repair(h, 1, NULL) == NC_OK) {
+            int options[NC_MAX_LAYERS + 1];
+            int n = nc_space_skip_options(h, options + 1);
+            options[0] = -1;
+            if (n > 0)
+                h->skip = redraw_int(rng, options, n + 1, h->skip);
+        }
+    }
+    return 1;
+}
+
+/* Draws with op until finish() admits the result (bounded); op returning
+ * 0 means "drawn not to mutate": g stays. */
+static int mutate_with(const nc_search_space *space, nc_rng *rng, double rate, nc_genotype *g,
+                       int (*op)(const nc_search_space *, nc_rng *, double, nc_genotype *),
+                       nc_error *err)
 {
     if (!(rate >= 0 && rate <= 1))
         return nc_error_set(err, NC_ERR_INPUT,
@@ -249,8 +275,8 @@ int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate
         return err->status;
     for (int t = 0; t < NC_SPACE_MUTATE_TRIES; t++) {
         nc_genotype h = *g;
-        if (!mutate_one(space, rng, rate, &h))
-            return NC_OK;   /* drawn not to mutate */
+        if (!op(space, rng, rate, &h))
+            return NC_OK;
         if (finish(space, &h)) {
             *g = h;
             return NC_OK;
@@ -259,36 +285,14 @@ int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate
     return NC_OK;   /* g unchanged: it is admitted */
 }
 
+int nc_space_mutate_paper(const nc_search_space *space, nc_rng *rng, double rate,
+                          nc_genotype *g, nc_error *err)
+{
+    return mutate_with(space, rng, rate, g, mutate_one, err);
+}
+
 int nc_space_mutate(const nc_search_space *space, nc_rng *rng, double rate,
                     nc_genotype *g, nc_error *err)
 {
-    if (!(rate >= 0 && rate <= 1))
-        return nc_error_set(err, NC_ERR_INPUT,
-                            "mutation rate %g, expected a number in [0, 1]",
-                            rate);
-    if (check_parent(space, g, "mutated genotype", err))
-        return err->status;
-    for (int t = 0; t < NC_SPACE_MUTATE_TRIES; t++) {
-        nc_genotype h = *g;
-        for (int i = 0; i < h.n_layers;) {
-            if (nc_rng_uniform(rng) < rate && mutate_gene(space, rng, &h, i))
-                continue;   /* the next gene moved into place i */
-            i++;
-        }
-        if (nc_rng_uniform(rng) < rate) {
-            /* Skip positions are checked against the repaired chain. */
-            if (nc_genotype_repair(&h, 1, NULL) == NC_OK) {
-                int options[NC_MAX_LAYERS + 1];
-                int n = nc_space_skip_options(&h, options + 1);
-                options[0] = -1;
-                if (n > 0)
-                    h.skip = redraw_int(rng, options, n + 1, h.skip);
-            }
-        }
-        if (finish(space, &h)) {
-            *g = h;
-            return NC_OK;
-        }
-    }
-    return NC_OK;   /* g unchanged: it is admitted */
+    return mutate_with(space, rng, rate, g, mutate_per_gene, err);
 }
