@@ -39,7 +39,7 @@ const nc_setting_spec nc_training_settings[] = {
     NC_SETTING_STRING("prune", "none", prune_modes,
                       "\"dominance\": a search stops training a candidate that cannot "
                       "reach the front (docs/SEARCH.md); \"none\""),
-    NC_SETTING_REAL("prune_quantile", 0.9, 0, 1,
+    NC_SETTING_REAL("prune_quantile", 1.0, 0, 1,
                     "rule (a): quantile of the gains from epoch e to the end seen on "
                     "fully trained candidates"),
     NC_SETTING_REAL("prune_margin", 0.02, 0, 1,
