@@ -212,13 +212,23 @@ static void generation_table(page *b, const nc_report_data *d)
 static void front_table(page *b, const nc_report_data *d)
 {
     const nc_run_report *r = d->run;
-    add(b, "<h2>Final front</h2>\n<table><tr><th>id</th><th>accuracy</th><th>stage 2 test "
-           "accuracy</th><th>energy (mJ)</th><th>latency (ms)</th><th>memory (KiB)</th>"
-           "<th>parameters</th><th>MACs</th><th>layers</th></tr>\n");
+    /* which split the search's accuracy is on: the validation split when
+     * the run held one out (its members then carry a validation accuracy) */
+    int validation = 0;
+    for (int i = 0; i < r->n_front; i++)
+        validation |= isfinite(r->front[i].validation_accuracy);
+    add(b, "<h2>Final front</h2>\n<p>The search selected on the %s split; test accuracy "
+           "is reported beside it.</p>\n<table><tr><th>id</th><th>accuracy (%s)</th>"
+           "<th>test accuracy</th><th>stage 2 test accuracy</th><th>energy (mJ)</th>"
+           "<th>latency (ms)</th><th>memory (KiB)</th><th>parameters</th><th>MACs</th>"
+           "<th>layers</th></tr>\n",
+        validation ? "validation" : "test", validation ? "validation" : "test");
     for (int i = 0; i < r->n_front; i++) {
         const nc_front_member *m = &r->front[i];
         add(b, "<tr><td><code>%s</code></td><td>", m->id);
         num(b, 1, m->accuracy);
+        add(b, "</td><td>");
+        num(b, 1, m->test_accuracy);
         add(b, "</td><td>");
         num(b, 1, m->final_epochs > 0 ? m->final_test_accuracy : NAN);
         add(b, "</td><td>");
