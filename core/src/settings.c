@@ -245,6 +245,7 @@ static void full_name(const nc_section *sec, const char *key, char *buf,
     snprintf(buf, size, "%s%s%s", path, *path ? "." : "", key);
 }
 
+__attribute__((format(printf, 5, 0)))
 static int section_verror(const nc_section *sec, const char *key,
                           nc_error *err, const char *suffix, const char *fmt,
                           va_list ap)

@@ -220,7 +220,8 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
                 out->stopped = 1;
                 break;
             }
-            nc_exec_job job;
+            static nc_exec_job job;   /* large (a pruning plan, none here) */
+            memset(&job, 0, sizeof job);
             job.slot = todo[submitted++];
             job.epochs = c->opt->cfg.epochs;
             job.trains = 1;
