@@ -444,7 +444,7 @@ static int fig_scatter(nc_figures *f, const nc_report_data *d, int o)
         s->outline = 1;
         s->size = 5.0;
         char ramp[64];
-        snprintf(ramp, sizeof ramp, "generation 0 (initial) .. %d", last_gen);
+        snprintf(ramp, sizeof ramp, "generation 1 (initial) .. %d", last_gen + 1);
         if (!(fig->plot->shade_label = strdup(ramp)))
             rc = 1;
         nc_plot_auto_log(fig->plot);
