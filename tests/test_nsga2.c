@@ -398,6 +398,38 @@ static void test_contract_messages(void **state)
     nc_pipeline_free(p);
 }
 
+/* planned_tells (ABI 1.3): nsga2 plans generations + 1 tells, random
+ * ceil(samples / batch); a table that ends before the entry (as a 1.2
+ * plugin's does) still searches and reports -1 (no ETA). */
+static void test_planned_tells(void **state)
+{
+    (void)state;
+    nc_error err;
+    nc_search_space sp;
+    nc_space_defaults(&sp, &mnist);
+    nc_rng rng;
+    nc_rng_seed(&rng, 1);
+    nc_optimizer_env env = {&sp, &rng, 2, NULL, NULL};
+    const char *names[2] = {"nsga2", "random"};
+    const char *sets[2] = {"optimizer.generations=7", "optimizer.samples=25"};
+    const int64_t want[2] = {8, 3};   /* random: batch 10 -> ceil(25 / 10) */
+    for (int k = 0; k < 2; k++) {
+        nc_pipeline *p = NULL;
+        assert_int_equal(nc_pipeline_load(NULL, &sets[k], 1, &p, &err), NC_OK);
+        const nc_optimizer_ops *ops = ops_of(names[k]);
+        void *opt = NULL;
+        assert_int_equal(ops->create(nc_pipeline_section(p, "optimizer"), &env, &opt, &err),
+                         NC_OK);
+        assert_int_equal(nc_optimizer_planned_tells(ops, opt), want[k]);
+        nc_optimizer_ops old = *ops;
+        old.size = (uint32_t)offsetof(nc_optimizer_ops, planned_tells);
+        assert_true(nc_optimizer_can_search(&old));
+        assert_int_equal(nc_optimizer_planned_tells(&old, opt), -1);
+        ops->destroy(opt);
+        nc_pipeline_free(p);
+    }
+}
+
 /* Uniform parent choice; every candidate infeasible; non-finite
  * objectives through save and restore. */
 static void test_uniform_infeasible(void **state)
@@ -505,6 +537,7 @@ static void test_random_search(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_planned_tells),
         cmocka_unit_test(test_nsga2_loop),
         cmocka_unit_test(test_nsga2_resume),
         cmocka_unit_test(test_determinism),
