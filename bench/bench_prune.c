@@ -1,8 +1,8 @@
 /* bench_prune.c - replays the early-stopping rules (nascaps/prune.h) on a
  * finished run trained WITHOUT pruning: for every generation, the plans
  * are made from what was committed before it (the population it started
- * from, the fully trained candidates' curves), exactly as the run loop
- * makes them, and each candidate's stored per-epoch accuracies are checked
+ * from, the fully trained candidates' curves; read here with the bench's own
+ * queries) and made by the run loop's nc_prune_plan_make, and each candidate's stored per-epoch accuracies are checked
  * against its plan. Prints, per rule setting, how many candidates would
  * stop, the training seconds saved (the epochs not trained), and the wrong
  * stops: stopped candidates that are on the unpruned run's final front.

@@ -350,6 +350,48 @@ static void test_wire_refusals(void **state)
     assert_int_equal(nc_wire_parse_job("nascaps-quit 1\n", "coordinator", &job, &quit, &err),
                      NC_OK);
     assert_int_equal(quit, 1);
+
+    /* a job's early-stopping plan: round trip, then one refusal per field */
+    static nc_exec_job plan, back;
+    memset(&plan, 0, sizeof plan);
+    plan.slot = 4;
+    plan.epochs = 3;
+    plan.trains = 1;
+    snprintf(plan.genotype, sizeof plan.genotype, "[[0,8,1,1,3,1,8,4,1],[-1],[1]]");
+    plan.prune.epochs = 3;
+    plan.prune.min_acc[0] = 0.1 / 3.0;
+    plan.prune.min_acc[1] = -INFINITY;
+    snprintf(plan.prune.why[0], sizeof plan.prune.why[0], "member abc\nahead");
+    char *msg = nc_wire_job(&plan);
+    assert_non_null(msg);
+    assert_int_equal(nc_wire_parse_job(msg, "coordinator", &back, &quit, &err), NC_OK);
+    assert_int_equal(back.prune.epochs, 3);
+    assert_true(back.prune.min_acc[0] == plan.prune.min_acc[0]);   /* bit-exact */
+    assert_true(isinf(back.prune.min_acc[1]) && back.prune.min_acc[1] < 0);
+    assert_string_equal(back.prune.why[0], "member abc ahead");   /* one line */
+    const char *bad_plan[][3] = {
+        {"prune_epochs 3\n", "prune_epochs 65\n",
+         "coordinator: job field 'prune_epochs': expected an integer in 0..64, found '65'"},
+        {"prune_min_1 ", "prune_min_1 nan\nx ",
+         "coordinator: job field 'prune_min_1': NaN"},
+        {"prune_why_2 ", "prune_whY_2 ",
+         "coordinator: job message without the field 'prune_why_2'"},
+    };
+    for (int k = 0; k < 3; k++) {
+        const char *at = strstr(msg, bad_plan[k][0]);
+        assert_non_null(at);
+        size_t cut = strcspn(at, "\n");
+        char *bad = malloc(strlen(msg) + 64);
+        if (k == 0)   /* replace the whole line */
+            sprintf(bad, "%.*s%s%s", (int)(at - msg), msg, bad_plan[k][1], at + cut + 1);
+        else          /* replace the key (and for the NaN, the value) */
+            sprintf(bad, "%.*s%s%s", (int)(at - msg), msg, bad_plan[k][1],
+                    at + strlen(bad_plan[k][0]));
+        expect_refusal(nc_wire_parse_job(bad, "coordinator", &back, &quit, &err), &err,
+                       bad_plan[k][2]);
+        free(bad);
+    }
+    free(msg);
 }
 
 static void test_hello_checks(void **state)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "nascaps/data.h"
 #include "nascaps/pipeline.h"
@@ -599,6 +600,15 @@ static void test_include(void **state)
     nc_test_write_file(want, "seed = 1;\0\n", 11);
     assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);
     assert_non_null(strstr(err.msg, "nul.cfg: byte 9: a NUL byte: not a text file"));
+    /* larger than a pipeline may be: refused from its size, before reading
+     * (a sparse file: no 17 MiB written) */
+    snprintf(want, sizeof want, "%s/huge.cfg", dir);
+    assert_int_equal(truncate(want, 0), -1);   /* not there yet */
+    nc_test_write_file(want, "seed = 1;\n", 10);
+    assert_int_equal(truncate(want, 17 << 20), 0);
+    assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "huge.cfg: 17825792 bytes, more than a pipeline may have "
+                                    "(16777216)"));
 
     snprintf(want, sizeof want, "%s/absent.cfg", dir);
     assert_int_equal(nc_pipeline_load(want, NULL, 0, &p, &err), NC_ERR_INPUT);

@@ -190,12 +190,12 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
     nc_executor x = {0};
     nc_exec_result r;
     nc_eval_rec *e = malloc(sizeof *e);
-    int *todo = malloc((size_t)(n > 0 ? n : 1) * sizeof *todo);
-    int rc = !e || !todo ? nc_error_set(err, NC_ERR_INTERNAL, "out of memory")
+    int *pending = malloc((size_t)(n > 0 ? n : 1) * sizeof *pending);
+    int rc = !e || !pending ? nc_error_set(err, NC_ERR_INTERNAL, "out of memory")
                          : nc_exec_result_init(&r, err);
     if (rc) {
         free(e);
-        free(todo);
+        free(pending);
         return rc;
     }
     int m = 0;
@@ -208,7 +208,7 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
             out->cached++;
             study_progress(c, e, i + 1, n, 1);
         } else {
-            todo[m++] = i;
+            pending[m++] = i;
         }
     }
     if (!rc && m > 0)
@@ -222,7 +222,7 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
             }
             static nc_exec_job job;   /* large (a pruning plan, none here) */
             memset(&job, 0, sizeof job);
-            job.slot = todo[submitted++];
+            job.slot = pending[submitted++];
             job.epochs = c->opt->cfg.epochs;
             job.trains = 1;
             nc_genotype_to_string(&list[job.slot], job.genotype, sizeof job.genotype);
@@ -258,7 +258,7 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
     }
     nc_exec_result_free(&r);
     free(e);
-    free(todo);
+    free(pending);
     return rc;
 }
 
