@@ -378,18 +378,18 @@ static void test_wire_refusals(void **state)
          "coordinator: job message without the field 'prune_why_2'"},
     };
     for (int k = 0; k < 3; k++) {
-        const char *at = strstr(msg, bad_plan[k][0]);
-        assert_non_null(at);
-        size_t cut = strcspn(at, "\n");
-        char *bad = malloc(strlen(msg) + 64);
+        const char *pos = strstr(msg, bad_plan[k][0]);
+        assert_non_null(pos);
+        size_t cut = strcspn(pos, "\n");
+        char *crafted = malloc(strlen(msg) + 64);
         if (k == 0)   /* replace the whole line */
-            sprintf(bad, "%.*s%s%s", (int)(at - msg), msg, bad_plan[k][1], at + cut + 1);
+            sprintf(crafted, "%.*s%s%s", (int)(pos - msg), msg, bad_plan[k][1], pos + cut + 1);
         else          /* replace the key (and for the NaN, the value) */
-            sprintf(bad, "%.*s%s%s", (int)(at - msg), msg, bad_plan[k][1],
-                    at + strlen(bad_plan[k][0]));
-        expect_refusal(nc_wire_parse_job(bad, "coordinator", &back, &quit, &err), &err,
+            sprintf(crafted, "%.*s%s%s", (int)(pos - msg), msg, bad_plan[k][1],
+                    pos + strlen(bad_plan[k][0]));
+        expect_refusal(nc_wire_parse_job(crafted, "coordinator", &back, &quit, &err), &err,
                        bad_plan[k][2]);
-        free(bad);
+        free(crafted);
     }
     free(msg);
 }
