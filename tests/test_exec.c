@@ -306,13 +306,13 @@ static void test_wire_refusals(void **state)
     nc_exec_result r;
     assert_int_equal(nc_exec_result_init(&r, &err), NC_OK);
     expect_refusal(nc_wire_parse_result("hello\n", "w1@a", &r, &err), &err,
-                   "w1@a: not a nascaps result message (expected 'nascaps-result 1', found "
+                   "w1@a: not a nascaps result message (expected 'nascaps-result 2', found "
                    "'hello')");
     expect_refusal(nc_wire_parse_result("nascaps-result 9\n", "w1@a", &r, &err), &err,
-                   "w1@a: protocol version '9', this nascaps speaks 1");
-    expect_refusal(nc_wire_parse_result("nascaps-result 1\nslot 1\n", "w1@a", &r, &err), &err,
+                   "w1@a: protocol version '9', this nascaps speaks 2");
+    expect_refusal(nc_wire_parse_result("nascaps-result 2\nslot 1\n", "w1@a", &r, &err), &err,
                    "w1@a: result message without the field 'stopped'");
-    expect_refusal(nc_wire_parse_result("nascaps-result 1\nslot x\n", "w1@a", &r, &err), &err,
+    expect_refusal(nc_wire_parse_result("nascaps-result 2\nslot x\n", "w1@a", &r, &err), &err,
                    "w1@a: result field 'slot': expected an integer in 0..1073741824, found 'x'");
     /* a good message with one field spoiled at a time */
     nc_exec_result a;
@@ -343,11 +343,13 @@ static void test_wire_refusals(void **state)
     nc_exec_result_free(&r);
 
     nc_exec_job job;
+    nc_final_state fs;
+    memset(&fs, 0, sizeof fs);
     int quit = 0;
-    expect_refusal(nc_wire_parse_job("nascaps-job 1\nslot 2\nepochs 3\ntrains 1\n", "coordinator", &job,
-                                     &quit, &err),
+    expect_refusal(nc_wire_parse_job("nascaps-job 2\nslot 2\nepochs 3\ntrains 1\n", "coordinator", &job,
+                                     &fs, &quit, &err),
                    &err, "coordinator: job message without the field 'genotype'");
-    assert_int_equal(nc_wire_parse_job("nascaps-quit 1\n", "coordinator", &job, &quit, &err),
+    assert_int_equal(nc_wire_parse_job("nascaps-quit 2\n", "coordinator", &job, &fs, &quit, &err),
                      NC_OK);
     assert_int_equal(quit, 1);
 
@@ -364,7 +366,7 @@ static void test_wire_refusals(void **state)
     snprintf(plan.prune.why[0], sizeof plan.prune.why[0], "member abc\nahead");
     char *msg = nc_wire_job(&plan);
     assert_non_null(msg);
-    assert_int_equal(nc_wire_parse_job(msg, "coordinator", &back, &quit, &err), NC_OK);
+    assert_int_equal(nc_wire_parse_job(msg, "coordinator", &back, &fs, &quit, &err), NC_OK);
     assert_int_equal(back.prune.epochs, 3);
     assert_true(back.prune.min_acc[0] == plan.prune.min_acc[0]);   /* bit-exact */
     assert_true(isinf(back.prune.min_acc[1]) && back.prune.min_acc[1] < 0);
@@ -387,7 +389,7 @@ static void test_wire_refusals(void **state)
         else          /* replace the key (and for the NaN, the value) */
             sprintf(crafted, "%.*s%s%s", (int)(pos - msg), msg, bad_plan[k][1],
                     pos + strlen(bad_plan[k][0]));
-        expect_refusal(nc_wire_parse_job(crafted, "coordinator", &back, &quit, &err), &err,
+        expect_refusal(nc_wire_parse_job(crafted, "coordinator", &back, &fs, &quit, &err), &err,
                        bad_plan[k][2]);
         free(crafted);
     }
@@ -417,7 +419,7 @@ static void test_hello_checks(void **state)
     free(msg);
     expect_refusal(nc_wire_check_hello(&h, 0x1111, 0x2222, &err), &err,
                    "worker w3@node8 could not start: /data/x: cannot open: No such file");
-    expect_refusal(nc_wire_parse_hello("nascaps-hello 1\nworker w\nthreads 1\ndata 12\n", "rank 4",
+    expect_refusal(nc_wire_parse_hello("nascaps-hello 2\nworker w\nthreads 1\ndata 12\n", "rank 4",
                                        &h, &err),
                    &err, "rank 4: hello field 'data': expected 16 hex digits, found '12'");
 }

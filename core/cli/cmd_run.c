@@ -89,7 +89,11 @@ static void on_progress(const nc_run_progress *p, void *user)
                 c, d);
         break;
     case NC_RUN_FINAL_EPOCH:
-        if (!v->quiet)
+        if (!v->quiet && p->worker)
+            fprintf(stderr, "stage 2: %s epoch %d/%d test accuracy %s (%s, %.1f s)\n", p->id,
+                    p->epoch, p->epochs, fixed(p->accuracy, 0, a, sizeof a), p->worker,
+                    p->seconds);
+        else if (!v->quiet)
             fprintf(stderr, "stage 2: %s epoch %d/%d test accuracy %s\n", p->id, p->epoch,
                     p->epochs, fixed(p->accuracy, 0, a, sizeof a));
         break;

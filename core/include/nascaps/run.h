@@ -63,8 +63,9 @@ typedef struct nc_run_progress {
     int epoch, epochs;           /* FINAL_EPOCH */
     const char *note;            /* NOTE */
     /* Appended with parallel evaluation (docs/SCALE.md). */
-    const char *worker;          /* CANDIDATE: "w2@host", "serial"; NULL: from the cache */
-    double seconds;              /* CANDIDATE: its evaluation's wall clock; NaN cached */
+    const char *worker;          /* CANDIDATE, FINAL_EPOCH: "w2@host", "serial"; NULL:
+                                    from the cache */
+    double seconds;              /* CANDIDATE, FINAL_EPOCH: its job's wall clock; NaN cached */
     double utilisation;          /* GENERATION: busy share of the workers, in [0, 1] */
 } nc_run_progress;
 

@@ -169,6 +169,12 @@ int nc_weights_save(const nc_net *net, const char *path, nc_error *err);
  * network's) and every tensor's name and count before changing anything;
  * each refusal is one line naming the file. */
 int nc_weights_load(nc_net *net, const char *path, nc_error *err);
+/* The same file's bytes in memory (*buf malloc'd) and the same checks on
+ * bytes from elsewhere (what names them in messages): stage 2 moves a
+ * checkpoint between a coordinator and its workers this way. */
+int nc_weights_save_buffer(const nc_net *net, unsigned char **buf, size_t *len, nc_error *err);
+int nc_weights_load_buffer(nc_net *net, const void *buf, size_t len, const char *what,
+                           nc_error *err);
 
 /* ---- Trainer -------------------------------------------------------------- */
 

@@ -24,6 +24,7 @@ void nc_exec_result_free(nc_exec_result *r)
 {
     free(r->epochs);
     r->epochs = NULL;
+    nc_final_state_free(&r->final);
 }
 
 void nc_exec_worker_name(int k, char *buf, size_t size)
@@ -104,6 +105,36 @@ static int hook_prune(const nc_epoch_result *r, char *reason, size_t size, void 
     return nc_prune_check(h->plan, r->epoch, acc, reason, size);
 }
 
+/* A stage-2 job: one epoch of a front member's final training. */
+static int final_epoch(const nc_exec_env *env, const nc_exec_job *job, nc_exec_result *r,
+                       nc_error *err)
+{
+    nc_eval_rec *e = &r->rec;
+    e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
+    e->energy_mj = e->latency_ms = e->memory_kib = NAN;
+    e->train_seconds = e->seconds = NAN;
+    nc_train_opts topt = *env->eval.topt;
+    nc_eval_env ev = env->eval;
+    ev.topt = &topt;
+    double t0 = nc_run_now();
+    int rc = nc_run_final_epoch(&ev, env->threads, job->genotype, job->final, e->status,
+                                sizeof e->status, e->reason, sizeof e->reason, &r->epochs[0],
+                                &r->final, &r->stopped, err);
+    if (rc || r->stopped)
+        return rc;
+    e->seconds = nc_run_now() - t0;
+    if (!strcmp(e->status, "ok")) {
+        r->n_epochs = 1;
+        e->epochs_done = r->final.epochs_done;
+        e->test_accuracy = r->epochs[0].test_accuracy;
+        e->validation_accuracy = r->epochs[0].validation_accuracy;
+        e->train_seconds = r->epochs[0].seconds;
+    } else {
+        e->epochs_done = job->final->epochs_done;
+    }
+    return NC_OK;
+}
+
 int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_result *r,
                      nc_error *err)
 {
@@ -112,6 +143,8 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
     r->slot = job->slot;
     r->stopped = 0;
     r->n_epochs = 0;
+    r->is_final = job->final != NULL;
+    nc_final_state_free(&r->final);
     nc_genotype g;
     int rc = nc_genotype_parse(job->genotype, "job", &g, err);
     if (rc)
@@ -121,6 +154,8 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
     if ((rc = nc_run_cache_key(env->eval.reg, env->s, env->eval.data, job->trains, job->epochs,
                                e->cache_key, err)))
         return rc;
+    if (job->final)
+        return final_epoch(env, job, r, err);
     nc_train_opts topt = *env->eval.topt;
     topt.epochs = job->epochs;
     /* a worker's share of the node bounds the automatic choice; an

@@ -34,6 +34,10 @@ typedef struct nc_exec_job {
     int trains;                          /* 0: costs only */
     char genotype[NC_GENOTYPE_STRING_MAX];
     nc_prune_plan prune;                 /* early stopping; epochs 0: none */
+    /* Non-NULL: a stage-2 job, one epoch of final training from this
+     * state (borrowed: the submitter keeps it until the result is
+     * collected); epochs is then final_training.epochs and trains 1. */
+    const nc_final_state *final;
 } nc_exec_job;
 
 /* What a worker sends back: the full record. */
@@ -45,6 +49,12 @@ typedef struct nc_exec_result {
     nc_epoch_rec *epochs;                /* NC_EXEC_MAX_EPOCHS, owned by the result */
     char worker[NC_EXEC_NAME_MAX];       /* "w2@host", "serial" */
     int threads;                         /* the worker's training threads */
+    /* A stage-2 job's result: rec.status "ok" (epochs[0] is the epoch's
+     * row, final the state after it), "diverged", "refused", or "error"
+     * (the checkpoint could not be used: rec.reason says why, and the run
+     * stops as a serial one would). */
+    int is_final;
+    nc_final_state final;                /* owned by the result */
 } nc_exec_result;
 
 int nc_exec_result_init(nc_exec_result *r, nc_error *err);
@@ -161,7 +171,7 @@ void nc_exec_mpi_end(int ok);
 
 /* ---- The wire protocol (wire.c), shared by local workers and MPI -------------- */
 
-#define NC_WIRE_VERSION 1
+#define NC_WIRE_VERSION 2
 
 /* Message texts (malloc'd, NUL-terminated). */
 char *nc_wire_hello(const char *worker, int threads, uint64_t data_fp, uint64_t pipeline_hash,
@@ -182,9 +192,11 @@ typedef struct nc_wire_hello_msg {
  * (NC_ERR_INPUT). */
 int nc_wire_parse_hello(const char *msg, const char *from, nc_wire_hello_msg *out,
                         nc_error *err);
-/* *quit = 1 for a quit message (job untouched). */
-int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job, int *quit,
-                      nc_error *err);
+/* *quit = 1 for a quit message (job untouched). A stage-2 job's state
+ * is parsed into *final (its buffers malloc'd: nc_final_state_free) and
+ * job->final points at it; otherwise job->final is NULL. */
+int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job,
+                      nc_final_state *final, int *quit, nc_error *err);
 int nc_wire_parse_result(const char *msg, const char *from, nc_exec_result *r, nc_error *err);
 
 /* The coordinator's check of a hello against its own dataset and

@@ -20,8 +20,10 @@
 
 #include "exec/exec.h"
 
-/* Largest frame accepted (a result with NC_EXEC_MAX_EPOCHS rows is far less). */
-#define FRAME_MAX (1u << 24)
+/* Largest frame accepted: stage 2's jobs and results carry a network's
+ * weights and Adam state in base64 (16 bytes a parameter), so 1 GiB is a
+ * network of some 60 M parameters. */
+#define FRAME_MAX (1u << 30)
 
 typedef struct frame_buf {
     char *data;
@@ -117,6 +119,9 @@ typedef struct child_link {
 static int child_send(void *t, const char *msg, nc_error *err)
 {
     child_link *c = t;
+    if (strlen(msg) > FRAME_MAX)
+        return nc_error_set(err, NC_ERR_INTERNAL, "worker: a message of %zu bytes, over the "
+                            "%u-byte frame limit", strlen(msg), FRAME_MAX);
     if (send_frame(c->fd, msg))
         return nc_error_set(err, NC_ERR_INTERNAL, "worker: the coordinator is gone");
     return NC_OK;
@@ -188,7 +193,9 @@ static int spawn(local_link *l, int k, nc_error *err)
 static int local_send(void *t, int k, const char *msg, nc_error *err)
 {
     local_link *l = t;
-    (void)err;
+    if (strlen(msg) > FRAME_MAX)
+        return nc_error_set(err, NC_ERR_INTERNAL, "a message of %zu bytes for worker %d, over "
+                            "the %u-byte frame limit", strlen(msg), k, FRAME_MAX);
     /* a worker that died shows as end of stream in recv, which handles it */
     send_frame(l->w[k - 1].fd, msg);
     return NC_OK;

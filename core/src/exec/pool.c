@@ -141,6 +141,8 @@ static int died_result(pool *p, const pworker *w, const char *why, nc_exec_resul
     r->slot = w->job.slot;
     r->stopped = 0;
     r->n_epochs = 0;
+    r->is_final = w->job.final != NULL;
+    nc_final_state_free(&r->final);
     snprintf(r->worker, sizeof r->worker, "%s", w->name);
     r->threads = w->threads;
     return NC_OK;
@@ -373,11 +375,15 @@ static void failed_result(const nc_exec_env *env, const nc_exec_job *job, const 
         e->cache_key[0] = '\0';
     e->accuracy = e->test_accuracy = e->validation_accuracy = NAN;
     e->energy_mj = e->latency_ms = e->memory_kib = NAN;
-    snprintf(e->status, sizeof e->status, "refused");
+    /* a stage-2 job fails for a reason the run must hear (a checkpoint
+     * that cannot be used): the coordinator stops as a serial run would */
+    snprintf(e->status, sizeof e->status, "%s", job->final ? "error" : "refused");
     snprintf(e->reason, sizeof e->reason, "worker %s: %s", name, why->msg);
     r->slot = job->slot;
     r->stopped = 0;
     r->n_epochs = 0;
+    r->is_final = job->final != NULL;
+    nc_final_state_free(&r->final);
 }
 
 int nc_exec_serve(const nc_exec_env *env, const char *name, const char *start_error,
@@ -402,8 +408,10 @@ int nc_exec_serve(const nc_exec_env *env, const char *name, const char *start_er
         if ((rc = l->recv(l->t, &in, err)) || !in)
             break;
         nc_exec_job job;
+        nc_final_state state;
+        memset(&state, 0, sizeof state);
         int quit = 0;
-        rc = nc_wire_parse_job(in, "coordinator", &job, &quit, err);
+        rc = nc_wire_parse_job(in, "coordinator", &job, &state, &quit, err);
         free(in);
         if (rc || quit)
             break;
@@ -411,6 +419,7 @@ int nc_exec_serve(const nc_exec_env *env, const char *name, const char *start_er
         nc_error_clear(&why);
         if (nc_exec_evaluate(env, &job, &r, &why))
             failed_result(env, &job, &why, name, &r);
+        nc_final_state_free(&state);
         snprintf(r.worker, sizeof r.worker, "%s", name);
         r.threads = env->threads;
         char *out = nc_wire_result(&r);

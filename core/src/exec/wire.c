@@ -18,6 +18,27 @@ typedef struct wbuf {
     size_t len, cap;
 } wbuf;
 
+/* Room for more than n further bytes; 0 when out of memory (the buffer
+ * is then dropped: text NULL, cap 1, and every later write is ignored). */
+static int wb_reserve(wbuf *b, size_t n)
+{
+    if (!b->text && b->cap)
+        return 0;
+    if (b->text && b->len + n < b->cap)
+        return 1;
+    size_t cap = (b->cap ? b->cap * 2 : 1024) + n;
+    char *grown = realloc(b->text, cap);
+    if (!grown) {
+        free(b->text);
+        b->text = NULL;
+        b->cap = 1;
+        return 0;
+    }
+    b->text = grown;
+    b->cap = cap;
+    return 1;
+}
+
 static void wb_printf(wbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void wb_printf(wbuf *b, const char *fmt, ...)
@@ -36,16 +57,8 @@ static void wb_printf(wbuf *b, const char *fmt, ...)
             b->len += (size_t)n;
             return;
         }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-        char *grown = realloc(b->text, cap);
-        if (!grown) {
-            free(b->text);
-            b->text = NULL;
-            b->cap = 1;
+        if (!wb_reserve(b, (size_t)n))
             return;
-        }
-        b->text = grown;
-        b->cap = cap;
     }
 }
 
@@ -56,6 +69,124 @@ static void wb_text(wbuf *b, const char *key, const char *value)
     for (const char *q = value; *q; q++)
         wb_printf(b, "%c", *q == '\n' || *q == '\r' ? ' ' : *q);
     wb_printf(b, "\n");
+}
+
+/* ---- Stage 2's binary state: base64 on one line --------------------------------- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* "key BASE64\n" ("key -" when there are no bytes). */
+static void wb_blob(wbuf *b, const char *key, const unsigned char *data, size_t len)
+{
+    if (!data || !len) {
+        wb_printf(b, "%s -\n", key);
+        return;
+    }
+    if (!wb_reserve(b, 4 * ((len + 2) / 3) + strlen(key) + 3))
+        return;
+    char *o = b->text + b->len;
+    o += sprintf(o, "%s ", key);
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+        *o++ = b64[v >> 18];
+        *o++ = b64[(v >> 12) & 63];
+        *o++ = b64[(v >> 6) & 63];
+        *o++ = b64[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
+        *o++ = b64[v >> 18];
+        *o++ = b64[(v >> 12) & 63];
+        *o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o++ = '\n';
+    *o = '\0';
+    b->len = (size_t)(o - b->text);
+}
+
+static int b64_value(unsigned char c)
+{
+    const char *p = c ? strchr(b64, c) : NULL;
+    return p ? (int)(p - b64) : -1;
+}
+
+/* Decodes n characters of base64; *out malloc'd. -1 on a bad character
+ * or length. */
+static int b64_decode(const char *in, size_t n, unsigned char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (n % 4)
+        return -1;
+    unsigned char *o = malloc(n / 4 * 3 + 1);
+    if (!o)
+        return -2;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4], pad = 0;
+        for (int j = 0; j < 4; j++) {
+            if (in[i + j] == '=' && i + 4 == n && j >= 2) {
+                v[j] = 0;
+                pad++;
+                continue;
+            }
+            if (pad || (v[j] = b64_value((unsigned char)in[i + j])) < 0) {
+                free(o);
+                return -1;
+            }
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+                     (uint32_t)v[3];
+        o[k++] = (unsigned char)(w >> 16);
+        if (pad < 2)
+            o[k++] = (unsigned char)(w >> 8);
+        if (pad < 1)
+            o[k++] = (unsigned char)w;
+    }
+    *out = o;
+    *len = k;
+    return 0;
+}
+
+/* Adam's moments as little-endian bytes, whatever the host. */
+static unsigned char *floats_le(const float *x, size_t n)
+{
+    unsigned char *o = malloc(n ? 4 * n : 1);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        o[4 * i] = (unsigned char)u;
+        o[4 * i + 1] = (unsigned char)(u >> 8);
+        o[4 * i + 2] = (unsigned char)(u >> 16);
+        o[4 * i + 3] = (unsigned char)(u >> 24);
+    }
+    return o;
+}
+
+/* The state's fields; the two blobs last (they are most of the bytes). */
+static void wb_final(wbuf *b, const nc_final_state *f)
+{
+    char shuffle[68], augment[68];
+    nc_run_rng_text(&f->shuffle, shuffle);
+    nc_run_rng_text(&f->augment, augment);
+    wb_printf(b, "final_epochs_done %d\nshuffle %s\naugment %s\nadam_step %" PRId64
+              "\nadam_count %zu\nweights_len %zu\n",
+              f->epochs_done, shuffle, augment, f->adam_step, f->adam_count, f->weights_len);
+    wb_text(b, "origin", f->origin[0] ? f->origin : "-");
+    wb_blob(b, "weights", f->weights, f->weights_len);
+    unsigned char *adam = f->adam ? floats_le(f->adam, 2 * f->adam_count) : NULL;
+    if (f->adam && !adam) {
+        free(b->text);
+        b->text = NULL;   /* dropped, as wb_reserve does */
+        b->cap = 1;
+        return;
+    }
+    wb_blob(b, "adam", adam, adam ? 8 * f->adam_count : 0);
+    free(adam);
 }
 
 char *nc_wire_hello(const char *worker, int threads, uint64_t data_fp, uint64_t pipeline_hash,
@@ -86,6 +217,9 @@ char *nc_wire_job(const nc_exec_job *job)
         snprintf(key, sizeof key, "prune_why_%d", e);
         wb_text(&b, key, job->prune.why[e - 1][0] ? job->prune.why[e - 1] : "-");
     }
+    wb_printf(&b, "kind %s\n", job->final ? "final" : "eval");
+    if (job->final)
+        wb_final(&b, job->final);
     return b.text;
 }
 
@@ -120,6 +254,9 @@ char *nc_wire_result(const nc_exec_result *r)
         wb_printf(&b, "epoch %d %d %a %a %a %a %a\n", p->epoch, p->complete, p->train_loss,
                   p->train_accuracy, p->test_accuracy, p->validation_accuracy, p->seconds);
     }
+    wb_printf(&b, "kind %s\n", r->is_final ? "final" : "eval");
+    if (r->is_final)
+        wb_final(&b, &r->final);
     return b.text;
 }
 
@@ -236,6 +373,129 @@ static int get_real(const char *msg, const char *from, const char *what, const c
     return NC_OK;
 }
 
+/* The value of the first line "key VALUE" in place: *v and *n. */
+static int find_span(const char *msg, const char *key, const char **v, size_t *n)
+{
+    size_t k = strlen(key);
+    for (const char *q = msg; q && *q;) {
+        const char *end = strchr(q, '\n');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        if (len > k && strncmp(q, key, k) == 0 && q[k] == ' ') {
+            *v = q + k + 1;
+            *n = len - k - 1;
+            return 1;
+        }
+        q = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* A blob field: NULL for "-", else exactly `want` bytes of base64. */
+static int get_blob(const char *msg, const char *from, const char *what, const char *key,
+                    size_t want, unsigned char **out, nc_error *err)
+{
+    const char *v;
+    size_t n, len;
+    *out = NULL;
+    if (!find_span(msg, key, &v, &n))
+        return missing(from, what, key, err);
+    if (n == 1 && v[0] == '-') {
+        if (want)
+            return nc_error_set(err, NC_ERR_INPUT, "%s: %s field '%s': no bytes, expected %zu",
+                                from, what, key, want);
+        return NC_OK;
+    }
+    int rc = b64_decode(v, n, out, &len);
+    if (rc == -2)
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory for %zu bytes", from, n);
+    if (rc || len != want) {
+        free(*out);
+        *out = NULL;
+        if (rc)
+            return nc_error_set(err, NC_ERR_INPUT, "%s: %s field '%s': not base64", from, what,
+                                key);
+        return nc_error_set(err, NC_ERR_INPUT, "%s: %s field '%s': %zu bytes, expected %zu",
+                            from, what, key, len, want);
+    }
+    return NC_OK;
+}
+
+static int get_rng(const char *msg, const char *from, const char *what, const char *key,
+                   nc_rng *out, nc_error *err)
+{
+    char buf[96];
+    if (!find_line(msg, key, buf, sizeof buf))
+        return missing(from, what, key, err);
+    if (nc_run_rng_parse(buf, out) != NC_OK)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: %s field '%s': expected four 16-digit hex words, found '%s'",
+                            from, what, key, buf);
+    return NC_OK;
+}
+
+/* Bounds of what one stage-2 state may hold: 2^34 bytes of weights. */
+#define MAX_STATE_BYTES ((int64_t)1 << 34)
+
+/* A stage-2 state (wb_final); on failure f is left empty. */
+static int parse_final(const char *msg, const char *from, const char *what, nc_final_state *f,
+                       nc_error *err)
+{
+    nc_final_state_free(f);
+    memset(f, 0, sizeof *f);
+    int64_t adam_count = 0, weights_len = 0;
+    unsigned char *adam = NULL;
+    int rc;
+    if ((rc = get_int(msg, from, what, "final_epochs_done", 0, 1000000, &f->epochs_done, err)) ||
+        (rc = get_rng(msg, from, what, "shuffle", &f->shuffle, err)) ||
+        (rc = get_rng(msg, from, what, "augment", &f->augment, err)) ||
+        (rc = get_i64(msg, from, what, "adam_step", 0, INT64_MAX, &f->adam_step, err)) ||
+        (rc = get_i64(msg, from, what, "adam_count", 0, MAX_STATE_BYTES / 8, &adam_count, err)) ||
+        (rc = get_i64(msg, from, what, "weights_len", 0, MAX_STATE_BYTES, &weights_len, err)) ||
+        (rc = get_text(msg, from, what, "origin", f->origin, sizeof f->origin, err)) ||
+        (rc = get_blob(msg, from, what, "weights", (size_t)weights_len, &f->weights, err)) ||
+        (rc = get_blob(msg, from, what, "adam", 8 * (size_t)adam_count, &adam, err)))
+        goto fail;
+    if (!strcmp(f->origin, "-"))
+        f->origin[0] = '\0';
+    f->weights_len = (size_t)weights_len;
+    f->adam_count = (size_t)adam_count;
+    if (adam) {
+        f->adam = malloc(8 * (size_t)adam_count);
+        if (!f->adam) {
+            rc = nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory", from);
+            goto fail;
+        }
+        for (size_t i = 0; i < 2 * (size_t)adam_count; i++) {
+            const unsigned char *q = adam + 4 * i;
+            uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                         (uint32_t)q[3] << 24;
+            memcpy(&f->adam[i], &u, 4);
+        }
+    }
+    free(adam);
+    return NC_OK;
+fail:
+    free(adam);
+    nc_final_state_free(f);
+    return rc;
+}
+
+/* "kind eval" or "kind final": *is_final. */
+static int get_kind(const char *msg, const char *from, const char *what, int *is_final,
+                    nc_error *err)
+{
+    char kind[16];
+    int rc = get_text(msg, from, what, "kind", kind, sizeof kind, err);
+    if (rc)
+        return rc;
+    if (strcmp(kind, "eval") != 0 && strcmp(kind, "final") != 0)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: %s field 'kind': expected eval or final, found '%s'", from, what,
+                            kind);
+    *is_final = !strcmp(kind, "final");
+    return NC_OK;
+}
+
 int nc_wire_parse_hello(const char *msg, const char *from, nc_wire_hello_msg *out, nc_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -252,10 +512,11 @@ int nc_wire_parse_hello(const char *msg, const char *from, nc_wire_hello_msg *ou
     return NC_OK;
 }
 
-int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job, int *quit,
-                      nc_error *err)
+int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job,
+                      nc_final_state *final, int *quit, nc_error *err)
 {
     *quit = 0;
+    job->final = NULL;
     if (strncmp(msg, "nascaps-quit ", 13) == 0) {
         int rc = check_head(msg, from, "quit", err);
         *quit = rc == NC_OK;
@@ -281,6 +542,14 @@ int nc_wire_parse_job(const char *msg, const char *from, nc_exec_job *job, int *
             return rc;
         if (isnan(job->prune.min_acc[e - 1]))
             return nc_error_set(err, NC_ERR_INPUT, "%s: job field '%s': NaN", from, kmin);
+    }
+    int is_final = 0;
+    if ((rc = get_kind(msg, from, w, &is_final, err)))
+        return rc;
+    if (is_final) {
+        if ((rc = parse_final(msg, from, w, final, err)))
+            return rc;
+        job->final = final;
     }
     return NC_OK;
 }
@@ -341,17 +610,43 @@ int nc_wire_parse_result(const char *msg, const char *from, nc_exec_result *r, n
         (rc = get_real(msg, from, w, "train_seconds", &e->train_seconds, err)) ||
         (rc = get_real(msg, from, w, "seconds", &e->seconds, err)))
         return rc;
+    if ((rc = parse_epochs(msg, from, r, err)) ||
+        (rc = get_kind(msg, from, w, &r->is_final, err)))
+        return rc;
     static const char *const statuses[] = {"ok",      "time_limit", "diverged", "refused",
                                            "invalid", "pruned",     "over_budget", NULL};
-    int known = 0;
-    for (int i = 0; statuses[i]; i++)
-        known |= strcmp(e->status, statuses[i]) == 0;
+    static const char *const final_statuses[] = {"ok", "diverged", "refused", "error", NULL};
+    const char *const *allowed = r->is_final ? final_statuses : statuses;
+    int known = r->is_final && r->stopped;   /* cut: nothing to keep */
+    for (int i = 0; allowed[i]; i++)
+        known |= strcmp(e->status, allowed[i]) == 0;
     if (!known)
         return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: result field 'status': expected ok, time_limit, diverged, "
-                            "refused, invalid, pruned or over_budget, found '%s'",
+                            r->is_final ? "%s: result field 'status': expected ok, diverged, "
+                                          "refused or error, found '%s'"
+                                        : "%s: result field 'status': expected ok, time_limit, "
+                                          "diverged, refused, invalid, pruned or over_budget, "
+                                          "found '%s'",
                             from, e->status);
-    return parse_epochs(msg, from, r, err);
+    if (!r->is_final) {
+        nc_final_state_free(&r->final);
+        return NC_OK;
+    }
+    if ((rc = parse_final(msg, from, w, &r->final, err)))
+        return rc;
+    /* what the coordinator will store: a trained epoch brings its row and
+     * the weights after it; anything else brings neither */
+    int ok = !strcmp(e->status, "ok");
+    if (r->stopped)
+        return NC_OK;
+    if (ok != (r->n_epochs == 1) || ok != (r->final.weights != NULL) ||
+        (ok && r->epochs[0].epoch != r->final.epochs_done))
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: stage 2 result with status %s, %d epoch rows (epoch %d) and %s "
+                            "weights after %d epochs: inconsistent",
+                            from, e->status, r->n_epochs, r->n_epochs ? r->epochs[0].epoch : 0,
+                            r->final.weights ? "its" : "no", r->final.epochs_done);
+    return NC_OK;
 }
 
 int nc_wire_check_hello(const nc_wire_hello_msg *h, uint64_t data_fp, uint64_t pipeline_hash,

@@ -1,291 +1,352 @@
 /* final.c - stage 2: the final front trained final_training.epochs, one
- * checkpoint per epoch (docs/RUN.md, "Stage 2").
+ * checkpoint per epoch (docs/RUN.md, "Stage 2"), on the run's executor.
  *
- * The trainer trains a candidate in one call; stage 2 must survive a kill
- * between epochs, so it runs the epochs itself through the network API
- * and, after each, saves the weights (front/<id>.e<N>.bin) and then, in
- * one transaction, the rest of the state the next epoch depends on: Adam's
- * moments and step, the shuffle and augmentation generators and the
- * epoch's figures. The database names the weights file that goes with it,
- * so a kill between the two leaves the previous, consistent, checkpoint. */
+ * The coordinator keeps everything that lasts; the workers only train. Each
+ * job is one epoch of one member: it carries the member's state (the
+ * weights file's bytes, Adam's moments and step, the shuffle and
+ * augmentation generators) to a worker (final_epoch.c), whose result
+ * carries the state after the epoch back. The coordinator then saves the
+ * weights (front/<id>.e<N>.bin) and, in one transaction, the rest of the
+ * state and the epoch's figures, and sends the member's next epoch. The
+ * database names the weights file that goes with it, so a kill between
+ * the two leaves the previous, consistent, checkpoint; members train side
+ * by side, largest first, as candidates do in the search. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "nascaps/nn.h"
-#include "nascaps/train.h"
+#include "exec/exec.h"
+#include "nascaps/input.h"
 #include "run/run_internal.h"
 
+/* Checkpoints larger than this are not ours (64 GiB). */
+#define MAX_CHECKPOINT_BYTES ((int64_t)1 << 36)
+
 typedef struct member {
-    const nc_final_env *env;
-    nc_eval_rec *e;
+    nc_eval_rec e;
     nc_final_rec rec;
-    nc_net *net;
-    nc_data_iter *it;
-    float *images, *raw;
-    int32_t *labels;
+    nc_final_state state;    /* what its next job carries (borrowed by the job) */
+    int active;
 } member;
 
-static void member_free(member *m)
-{
-    free(m->e);
-    free(m->rec.adam_read);
-    nc_net_free(m->net);
-    nc_data_iter_free(m->it);
-    free(m->images);
-    free(m->raw);
-    free(m->labels);
-}
+typedef struct stage {
+    const nc_final_env *env;
+    nc_executor *x;
+    member *m;
+    int n, epochs, inflight;
+} stage;
 
-static void path_of(const member *m, const char *rel, char *buf, size_t size)
+static void path_of(const stage *g, const char *rel, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/%s", m->env->dir, rel);
+    snprintf(buf, size, "%s/%s", g->env->dir, rel);
 }
 
 static void epoch_file(const member *m, int epoch, char *rel, size_t size)
 {
-    snprintf(rel, size, "front/%s.e%d.bin", m->e->gid, epoch);
+    snprintf(rel, size, "front/%s.e%d.bin", m->e.gid, epoch);
 }
 
-static int stop_requested(const member *m)
+/* The whole checkpoint file (the worker checks what it holds). */
+static int read_checkpoint(const char *path, nc_final_state *st, nc_error *err)
 {
-    return m->env->opt->stop && *m->env->opt->stop;
-}
-
-/* Restores the checkpoint of rec into the freshly built network. */
-static int load_checkpoint(member *m, nc_error *err)
-{
-    char rel[300], path[NC_PATH_MAX + 300];
-    path_of(m, m->rec.weights, path, sizeof path);
-    if (access(path, F_OK) != 0) {
-        /* finished, but killed before front/<id>.bin took the last epoch's name */
-        epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
-        path_of(m, rel, path, sizeof path);
-    }
-    int rc = nc_weights_load(m->net, path, err);
+    FILE *f;
+    int rc = nc_input_open(path, &f, err);
     if (rc)
         return rc;
-    size_t count = 0;
-    int64_t *step = NULL;
-    float *adam = nc_net_adam_state(m->net, &count, &step);
-    if (count != m->rec.adam_count)
-        return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: stage 2 checkpoint of %s holds %zu Adam moments, the network "
-                            "has %zu",
-                            nc_store_path(m->env->st), m->e->gid, m->rec.adam_count, count);
-    if (count)
-        memcpy(adam, m->rec.adam_read, 2 * count * sizeof(float));
-    *step = m->rec.adam_step;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 ||
+        (int64_t)sb.st_size > MAX_CHECKPOINT_BYTES) {
+        fclose(f);
+        return nc_error_set(err, NC_ERR_INPUT, "%s: not a checkpoint of at most %lld bytes",
+                            path, (long long)MAX_CHECKPOINT_BYTES);
+    }
+    size_t n = (size_t)sb.st_size;
+    st->weights = malloc(n ? n : 1);
+    if (!st->weights) {
+        fclose(f);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory for %zu bytes", path, n);
+    }
+    size_t got = fread(st->weights, 1, n, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != n)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: read error", path);
+    st->weights_len = n;
     return NC_OK;
 }
 
-static int alloc_batch(member *m, nc_error *err)
+/* Writes the bytes through a temporary file and rename. */
+static int write_checkpoint(const char *path, const unsigned char *data, size_t len,
+                            nc_error *err)
 {
-    const nc_net_info *info = nc_net_get_info(m->net);
-    size_t img = (size_t)info->input.h * (size_t)info->input.w * (size_t)info->input.ch *
-                 (size_t)info->max_batch;
-    m->images = malloc(img * sizeof(float));
-    m->raw = info->has_decoder ? malloc(img * sizeof(float)) : NULL;
-    m->labels = malloc((size_t)info->max_batch * sizeof(int32_t));
-    if (!m->images || (info->has_decoder && !m->raw) || !m->labels)
-        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory for the batch buffers");
-    return nc_data_iter_new(m->env->data, NC_DATA_TRAIN, (size_t)info->max_batch, &m->it, err);
-}
-
-/* One epoch of Adam over the training split; *diverged on a NaN loss. */
-static int train_epoch(member *m, int e, nc_epoch_rec *er, int *diverged, int *stopped,
-                       nc_error *err)
-{
-    const nc_settings *s = m->env->s;
-    double lr = s->training.learning_rate * pow(s->training.lr_decay, e);
-    double t0 = nc_run_now(), loss_sum = 0.0;
-    int64_t images = 0, correct = 0, batches = 0;
-    nc_data_iter_start(m->it, &m->rec.shuffle);
-    for (;;) {
-        if (stop_requested(m))
-            return *stopped = 1, NC_OK;
-        size_t n = 0;
-        int rc = nc_data_iter_next(m->it, m->images, m->raw, m->labels, &m->rec.augment,
-                                   s->training.shift_fraction, &n, err);
-        if (rc)
-            return rc;
-        if (!n)
-            break;
-        nc_net_loss loss;
-        nc_net_zero_grad(m->net);
-        if ((rc = nc_net_loss_step(m->net, (int)n, m->images, m->raw, m->labels, 1, &loss, err)))
-            return rc;
-        if (!isfinite(loss.total)) {
-            snprintf(m->rec.reason, sizeof m->rec.reason,
-                     "loss is %g at epoch %d, batch %" PRId64 " (learning rate %g)", loss.total,
-                     e + 1, batches + 1, lr);
-            return *diverged = 1, NC_OK;
-        }
-        nc_net_adam_step(m->net, (float)lr);
-        loss_sum += loss.total;
-        correct += loss.correct;
-        images += (int64_t)n;
-        batches++;
+    char tmp[NC_PATH_MAX + 320];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return nc_error_set(err, NC_ERR_INPUT, "%s: cannot create: %s", tmp, strerror(errno));
+    int failed = fwrite(data, 1, len, f) != len;
+    if (fclose(f) != 0)
+        failed = 1;
+    if (failed || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot write: %s", path,
+                            e ? strerror(e) : "I/O error");
     }
-    memset(er, 0, sizeof *er);
-    er->epoch = e + 1;
-    er->complete = 1;
-    er->seconds = nc_run_now() - t0;
-    er->train_loss = batches ? loss_sum / (double)batches : NAN;
-    er->train_accuracy = images ? (double)correct / (double)images : NAN;
-    er->validation_accuracy = NAN;
-    int rc = nc_net_evaluate(m->net, m->env->data, NC_DATA_TEST, &er->test_accuracy, NULL, err);
-    if (!rc && nc_data_split_count(m->env->data, NC_DATA_VALIDATION) > 0)
-        rc = nc_net_evaluate(m->net, m->env->data, NC_DATA_VALIDATION, &er->validation_accuracy,
-                             NULL, err);
-    return rc;
-}
-
-static void report_epoch(const member *m, int epoch, int epochs)
-{
-    const nc_run_opts *opt = m->env->opt;
-    if (!opt->progress)
-        return;
-    nc_run_progress p = {0};
-    p.phase = NC_RUN_FINAL_EPOCH;
-    p.id = m->e->gid;
-    p.status = m->rec.status;
-    p.accuracy = m->rec.test_accuracy;
-    p.epoch = epoch;
-    p.epochs = epochs;
-    p.best_accuracy = p.hypervolume = p.eta_s = NAN;
-    opt->progress(&p, opt->user);
+    return NC_OK;
 }
 
 /* Gives the finished weights their final name (also after a kill right
  * after the commit that finished them). */
-static int finish_file(member *m, nc_error *err)
+static int finish_file(const stage *g, const member *m, nc_error *err)
 {
     char rel[300], from[NC_PATH_MAX + 300], to[NC_PATH_MAX + 300];
-    path_of(m, m->rec.weights, to, sizeof to);
+    path_of(g, m->rec.weights, to, sizeof to);
     if (access(to, F_OK) == 0)
         return NC_OK;
     epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
-    path_of(m, rel, from, sizeof from);
+    path_of(g, rel, from, sizeof from);
     if (rename(from, to) != 0)
         return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot rename to %s", from, to);
     return NC_OK;
 }
 
-static int train_member(const nc_final_env *env, int64_t eval_id, int *finished, int *stopped,
-                        nc_error *err)
+/* Reads member i's records; *active when it has epochs to train, its
+ * state then ready for the next job. */
+static int prepare(stage *g, int i, int64_t eval_id, nc_error *err)
 {
-    member m;
-    memset(&m, 0, sizeof m);
-    m.env = env;
-    int epochs = env->s->final_training.epochs, found = 0, rc;
-    if (!(m.e = malloc(sizeof *m.e)))
-        return nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
-    if ((rc = nc_store_eval_get(env->st, eval_id, m.e, err)) ||
-        (rc = nc_store_final_get(env->st, eval_id, &m.rec, &found, err)))
-        goto out;
-    if (found && (!strcmp(m.rec.status, "diverged") || !strcmp(m.rec.status, "refused")))
-        goto out;
-    if (found && !strcmp(m.rec.status, "ok") && m.rec.epochs_done >= epochs) {
-        rc = finish_file(&m, err);
-        goto out;
-    }
-    nc_genotype g;
-    nc_data_shape ds;
-    nc_net_cfg cfg;
-    nc_net_cfg_from_settings(&cfg, env->s);
-    if ((rc = nc_genotype_parse(m.e->genotype, m.e->gid, &g, err)) ||
-        (rc = nc_data_set_resize(env->data, g.resize, err)) ||
-        (rc = nc_data_shape_of(env->data, &ds, err)))
-        goto out;
-    nc_error berr;
-    nc_error_clear(&berr);
+    member *m = &g->m[i];
+    const nc_settings *s = g->env->s;
+    int found = 0, rc;
+    if ((rc = nc_store_eval_get(g->env->st, eval_id, &m->e, err)) ||
+        (rc = nc_store_final_get(g->env->st, eval_id, &m->rec, &found, err)))
+        return rc;
+    if (found && (!strcmp(m->rec.status, "diverged") || !strcmp(m->rec.status, "refused")))
+        return NC_OK;
+    if (found && !strcmp(m->rec.status, "ok") && m->rec.epochs_done >= g->epochs)
+        return finish_file(g, m, err);
     if (!found) {
-        m.rec.eval_id = eval_id;
-        snprintf(m.rec.status, sizeof m.rec.status, "training");
-        m.rec.test_accuracy = m.rec.validation_accuracy = NAN;
+        m->rec.eval_id = eval_id;
+        snprintf(m->rec.status, sizeof m->rec.status, "training");
+        m->rec.test_accuracy = m->rec.validation_accuracy = NAN;
         char salt[NC_GENOTYPE_STRING_MAX + 32];
-        snprintf(salt, sizeof salt, "final.shuffle:%s", m.e->genotype);
-        nc_rng_derive(&m.rec.shuffle, env->s->seed, salt);
-        snprintf(salt, sizeof salt, "final.augment:%s", m.e->genotype);
-        nc_rng_derive(&m.rec.augment, env->s->seed, salt);
+        snprintf(salt, sizeof salt, "final.shuffle:%s", m->e.genotype);
+        nc_rng_derive(&m->rec.shuffle, s->seed, salt);
+        snprintf(salt, sizeof salt, "final.augment:%s", m->e.genotype);
+        nc_rng_derive(&m->rec.augment, s->seed, salt);
     }
-    rc = nc_net_build(env->reg, &g, m.e->gid, &ds, &cfg, &m.net, &berr);
-    if (rc == NC_ERR_INPUT) {
-        snprintf(m.rec.status, sizeof m.rec.status, "refused");
-        snprintf(m.rec.reason, sizeof m.rec.reason, "%s", berr.msg);
-        rc = nc_store_final_put(env->st, &m.rec, NULL, err);
-        goto out;
-    }
-    if (rc) {
-        *err = berr;
-        goto out;
-    }
-    if (m.rec.epochs_done > 0 && (rc = load_checkpoint(&m, err)))
-        goto out;
-    /* final_training.epochs raised after a finished stage 2: go on */
-    snprintf(m.rec.status, sizeof m.rec.status, "training");
-    nc_nn_set_threads(env->s->training.threads > 0 ? env->s->training.threads
-                                                   : (int)sysconf(_SC_NPROCESSORS_ONLN));
-    if ((rc = alloc_batch(&m, err)))
-        goto out;
-    for (int e = m.rec.epochs_done; e < epochs; e++) {
-        nc_epoch_rec er;
-        int diverged = 0;
-        if ((rc = train_epoch(&m, e, &er, &diverged, stopped, err)) || *stopped)
-            goto out;
-        if (diverged) {
-            snprintf(m.rec.status, sizeof m.rec.status, "diverged");
-            m.rec.adam_count = 0;
-            rc = nc_store_final_put(env->st, &m.rec, NULL, err);
-            goto out;
+    nc_final_state *st = &m->state;
+    st->epochs_done = m->rec.epochs_done;
+    st->shuffle = m->rec.shuffle;
+    st->augment = m->rec.augment;
+    st->adam_step = m->rec.adam_step;
+    if (m->rec.epochs_done > 0) {
+        char rel[300], path[NC_PATH_MAX + 300];
+        path_of(g, m->rec.weights, path, sizeof path);
+        if (access(path, F_OK) != 0) {
+            /* finished, but killed before front/<id>.bin took the last
+             * epoch's name; final_training.epochs since raised */
+            epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
+            path_of(g, rel, path, sizeof path);
         }
-        char rel[300], path[NC_PATH_MAX + 300], old[NC_PATH_MAX + 300];
-        epoch_file(&m, e + 1, rel, sizeof rel);
-        path_of(&m, rel, path, sizeof path);
-        if ((rc = nc_weights_save(m.net, path, err)))
-            goto out;
-        snprintf(old, sizeof old, "%s/%s", env->dir, m.rec.weights);
-        int had_old = m.rec.weights[0] != '\0';
-        int64_t *step;
-        m.rec.adam = nc_net_adam_state(m.net, &m.rec.adam_count, &step);
-        m.rec.adam_step = *step;
-        m.rec.epochs_done = e + 1;
-        m.rec.test_accuracy = er.test_accuracy;
-        m.rec.validation_accuracy = er.validation_accuracy;
-        m.rec.seconds = (isfinite(m.rec.seconds) ? m.rec.seconds : 0.0) + er.seconds;
-        if (e + 1 == epochs) {
-            snprintf(m.rec.status, sizeof m.rec.status, "ok");
-            snprintf(m.rec.weights, sizeof m.rec.weights, "front/%s.bin", m.e->gid);
-        } else
-            snprintf(m.rec.weights, sizeof m.rec.weights, "%s", rel);
-        if ((rc = nc_store_final_put(env->st, &m.rec, &er, err)))
-            goto out;
-        if (had_old && strcmp(old, path) != 0)
-            unlink(old);
-        if (e + 1 == epochs && (rc = finish_file(&m, err)))
-            goto out;
-        report_epoch(&m, e + 1, epochs);
+        snprintf(st->origin, sizeof st->origin, "%s", path);
+        if ((rc = read_checkpoint(path, st, err)))
+            return rc;
+        st->adam = m->rec.adam_read;   /* the state owns them now */
+        st->adam_count = m->rec.adam_count;
+        m->rec.adam_read = NULL;
     }
-    if (!strcmp(m.rec.status, "ok"))
-        (*finished)++;
-out:
-    member_free(&m);
+    /* final_training.epochs raised after a finished stage 2: go on */
+    snprintf(m->rec.status, sizeof m->rec.status, "training");
+    m->active = 1;
+    return NC_OK;
+}
+
+static int submit(stage *g, int i, nc_error *err)
+{
+    member *m = &g->m[i];
+    nc_exec_job job;
+    memset(&job, 0, sizeof job);
+    job.slot = i;
+    job.epochs = g->epochs;
+    job.trains = 1;
+    snprintf(job.genotype, sizeof job.genotype, "%s", m->e.genotype);
+    job.final = &m->state;
+    int rc = g->x->ops->submit(g->x->h, &job, err);
+    if (!rc)
+        g->inflight++;
     return rc;
 }
 
-int nc_run_final(const nc_final_env *env, const int64_t *front, int n, int *finished,
-                 int *stopped, nc_error *err)
+static void report_epoch(const stage *g, const member *m, const nc_exec_result *r)
+{
+    const nc_run_opts *opt = g->env->opt;
+    if (!opt->progress)
+        return;
+    nc_run_progress p = {0};
+    p.phase = NC_RUN_FINAL_EPOCH;
+    p.id = m->e.gid;
+    p.status = m->rec.status;
+    p.accuracy = m->rec.test_accuracy;
+    p.epoch = m->rec.epochs_done;
+    p.epochs = g->epochs;
+    p.worker = r->worker;
+    p.seconds = r->rec.seconds;
+    p.best_accuracy = p.hypervolume = p.eta_s = p.utilisation = NAN;
+    opt->progress(&p, opt->user);
+}
+
+/* A member that ends without finishing: refused or diverged. */
+static int end_member(const stage *g, member *m, const nc_exec_result *r, nc_error *err)
+{
+    snprintf(m->rec.status, sizeof m->rec.status, "%s", r->rec.status);
+    snprintf(m->rec.reason, sizeof m->rec.reason, "%s", r->rec.reason);
+    m->rec.adam = NULL;
+    m->rec.adam_count = 0;
+    m->active = 0;
+    return nc_store_final_put(g->env->st, &m->rec, NULL, err);
+}
+
+/* Keeps one trained epoch: the weights file, then the store's row. */
+static int keep_epoch(stage *g, member *m, nc_exec_result *r, int *finished, nc_error *err)
+{
+    int e = m->state.epochs_done + 1;
+    if (r->final.epochs_done != e)
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: stage 2 result of %s after %d epochs, expected %d", r->worker,
+                            m->e.gid, r->final.epochs_done, e);
+    char rel[300], path[NC_PATH_MAX + 300], old[NC_PATH_MAX + 300];
+    epoch_file(m, e, rel, sizeof rel);
+    path_of(g, rel, path, sizeof path);
+    int rc = write_checkpoint(path, r->final.weights, r->final.weights_len, err);
+    if (rc)
+        return rc;
+    path_of(g, m->rec.weights, old, sizeof old);
+    int had_old = m->rec.weights[0] != '\0';
+    const nc_epoch_rec *er = &r->epochs[0];
+    m->rec.shuffle = r->final.shuffle;
+    m->rec.augment = r->final.augment;
+    m->rec.adam = r->final.adam;
+    m->rec.adam_count = r->final.adam_count;
+    m->rec.adam_step = r->final.adam_step;
+    m->rec.epochs_done = e;
+    m->rec.test_accuracy = er->test_accuracy;
+    m->rec.validation_accuracy = er->validation_accuracy;
+    m->rec.seconds = (isfinite(m->rec.seconds) ? m->rec.seconds : 0.0) + er->seconds;
+    if (e == g->epochs) {
+        snprintf(m->rec.status, sizeof m->rec.status, "ok");
+        snprintf(m->rec.weights, sizeof m->rec.weights, "front/%s.bin", m->e.gid);
+    } else {
+        snprintf(m->rec.weights, sizeof m->rec.weights, "%s", rel);
+    }
+    rc = nc_store_final_put(g->env->st, &m->rec, er, err);
+    m->rec.adam = NULL;
+    if (rc)
+        return rc;
+    if (had_old && strcmp(old, path) != 0)
+        unlink(old);
+    if (e == g->epochs && (rc = finish_file(g, m, err)))
+        return rc;
+    report_epoch(g, m, r);
+    /* the state after this epoch is what the next one starts from */
+    nc_final_state_free(&m->state);
+    m->state = r->final;
+    memset(&r->final, 0, sizeof r->final);
+    snprintf(m->state.origin, sizeof m->state.origin, "%s", path);
+    if (e == g->epochs) {
+        m->active = 0;
+        (*finished)++;
+        return NC_OK;
+    }
+    return submit(g, (int)(m - g->m), err);
+}
+
+static int on_result(stage *g, nc_exec_result *r, int *finished, nc_error *err)
+{
+    if (r->slot < 0 || r->slot >= g->n || !g->m[r->slot].active || !r->is_final)
+        return nc_error_set(err, NC_ERR_INTERNAL, "stage 2: a result for job %d, not ours",
+                            r->slot);
+    member *m = &g->m[r->slot];
+    if (!strcmp(r->rec.status, "error"))
+        return nc_error_set(err, NC_ERR_INPUT, "stage 2 of %s: %s", m->e.gid, r->rec.reason);
+    if (!strcmp(r->rec.status, "ok"))
+        return keep_epoch(g, m, r, finished, err);
+    return end_member(g, m, r, err);
+}
+
+/* Largest forward MACs first (one big member does not start last), then
+ * front order. */
+static int by_macs(const void *a, const void *b, void *ctx)
+{
+    const member *m = ctx;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (m[i].e.macs != m[j].e.macs)
+        return m[i].e.macs > m[j].e.macs ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+static void sort_order(int *order, int n, const member *m)
+{
+    /* insertion sort: fronts are small, and qsort has no context in C11 */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && by_macs(&order[b], &order[b - 1], (void *)m) < 0; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+}
+
+int nc_run_final(const nc_final_env *env, nc_executor *x, const int64_t *front, int n,
+                 int *finished, int *stopped, nc_error *err)
 {
     *finished = 0;
     *stopped = 0;
     char dir[NC_PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/front", env->dir);
     int rc = nc_run_mkdirs(dir, err);
-    for (int i = 0; i < n && !rc && !*stopped; i++)
-        rc = train_member(env, front[i], finished, stopped, err);
+    if (rc || n <= 0)
+        return rc;
+    stage g = {env, x, calloc((size_t)n, sizeof(member)), n, env->s->final_training.epochs, 0};
+    int *order = malloc((size_t)n * sizeof *order);
+    nc_exec_result r;
+    memset(&r, 0, sizeof r);
+    if (!g.m || !order || (rc = nc_exec_result_init(&r, err))) {
+        rc = rc ? rc : nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        rc = prepare(&g, i, front[i], err);
+        order[i] = i;
+    }
+    if (rc)
+        goto out;
+    sort_order(order, n, g.m);
+    for (int i = 0; i < n && !rc; i++)
+        if (g.m[order[i]].active)
+            rc = submit(&g, order[i], err);
+    while (!rc && g.inflight > 0) {
+        if ((rc = x->ops->collect(x->h, &r, err)))
+            break;
+        if (r.stopped) {
+            *stopped = 1;
+            break;
+        }
+        g.inflight--;
+        rc = on_result(&g, &r, finished, err);
+    }
+out:
+    nc_exec_result_free(&r);
+    if (g.m)
+        for (int i = 0; i < n; i++) {
+            nc_final_state_free(&g.m[i].state);
+            free(g.m[i].rec.adam_read);
+        }
+    free(g.m);
+    free(order);
     return rc;
 }

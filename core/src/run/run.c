@@ -859,7 +859,7 @@ int nc_run(nc_registry *reg, const nc_pipeline *p, const nc_settings *s,
         int n_front = 0, stopped = 0;
         if ((rc = final_front(&c, &front, &n_front, err)) == NC_OK) {
             nc_final_env fe = {reg, c.data, c.st, s, c.dir, opt};
-            rc = nc_run_final(&fe, front, n_front, &out->final_trained, &stopped, err);
+            rc = nc_run_final(&fe, &c.x, front, n_front, &out->final_trained, &stopped, err);
         }
         free(front);
         if (rc)

@@ -205,11 +205,39 @@ typedef struct nc_final_env {
     const nc_run_opts *opt;
 } nc_final_env;
 
-/* Trains every front member (eval ids) final_training.epochs, one
- * checkpoint per epoch (front/<id>.e<N>.bin + the store's final row), and
- * resumes from the last one. *finished counts members completed now. */
-int nc_run_final(const nc_final_env *env, const int64_t *front, int n, int *finished,
-                 int *stopped, nc_error *err);
+/* One stage-2 member's training state between two epochs: what a job
+ * carries to a worker and its result carries back (docs/RUN.md, "Stage
+ * 2"). The coordinator keeps the files and the store; a worker only
+ * trains. Buffers are malloc'd and owned by whoever holds the state. */
+typedef struct nc_final_state {
+    int epochs_done;                   /* before this job's epoch (0: a fresh network) */
+    nc_rng shuffle, augment;
+    int64_t adam_step;
+    unsigned char *weights;            /* the weights file's bytes; NULL when epochs_done 0 */
+    size_t weights_len;
+    float *adam;                       /* 2 * adam_count floats; NULL when epochs_done 0 */
+    size_t adam_count;
+    char origin[300];                  /* where the weights came from, for messages */
+} nc_final_state;
+void nc_final_state_free(nc_final_state *f);
+
+/* The worker's half (final_epoch.c): trains genotype one epoch from in,
+ * with the search's training settings (threads: training.threads, else
+ * the automatic choice bounded by max_threads). status "ok" (out holds
+ * the state after it and row the epoch's figures), "diverged" or
+ * "refused" (reason says why); *stopped when the stop hook cut it. */
+int nc_run_final_epoch(const nc_eval_env *env, int max_threads, const char *genotype,
+                       const nc_final_state *in, char *status, size_t status_size,
+                       char *reason, size_t reason_size, nc_epoch_rec *row, nc_final_state *out,
+                       int *stopped, nc_error *err);
+
+struct nc_executor;
+/* Trains every front member (eval ids) final_training.epochs on the
+ * executor's workers, one epoch per job, one checkpoint per epoch
+ * (front/<id>.e<N>.bin + the store's final row), and resumes from the
+ * last one. *finished counts members completed now. */
+int nc_run_final(const nc_final_env *env, struct nc_executor *x, const int64_t *front, int n,
+                 int *finished, int *stopped, nc_error *err);
 
 /* ---- Reports (report.c) -------------------------------------------------------- */
 

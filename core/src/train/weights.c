@@ -101,12 +101,42 @@ static const char *section_name(const nc_genotype *g, int layer)
     return layer < 0 ? "decoder" : nc_layer_role_plugin(nc_genotype_role(g, layer));
 }
 
-int nc_weights_save(const nc_net *net, const char *path, nc_error *err)
+/* Writes the whole file to w (which records a write failure). */
+static int write_net(const nc_net *net, wfile *w, const char *label, nc_error *err)
 {
     nc_genotype g;
     nc_error perr;
     if (nc_genotype_parse(nc_net_genotype(net), "<net>", &g, &perr))
-        return nc_error_set(err, NC_ERR_INTERNAL, "%s: %s", path, perr.msg);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: %s", label, perr.msg);
+    const nc_net_info *info = nc_net_get_info(net);
+    put(w, NC_WEIGHTS_MAGIC, MAGIC_LEN);
+    put_le(w, NC_WEIGHTS_VERSION, 4);
+    put_str(w, nc_net_genotype(net));
+    int sections = info->n_layers + (info->has_decoder ? 1 : 0);
+    put_le(w, (uint64_t)sections, 4);
+    for (int s = 0; s < sections; s++) {
+        int layer = s < info->n_layers ? s : -1;
+        int first, end;
+        layer_range(net, layer, &first, &end);
+        put_str(w, section_name(&g, layer));
+        put_le(w, (uint64_t)(uint32_t)layer, 4);
+        put_le(w, (uint64_t)(end - first), 4);
+        for (int t = first; t < end; t++) {
+            nc_net_tensor x;
+            nc_net_tensor_at(net, t, &x);
+            put_str(w, x.name);
+            put_le(w, x.grad ? FLAG_TRAINABLE : 0, 4);
+            put_le(w, x.count, 8);
+            put_floats(w, x.value, x.count);
+        }
+    }
+    uint64_t sum = w->hash;
+    put_le(w, sum, 8);
+    return NC_OK;
+}
+
+int nc_weights_save(const nc_net *net, const char *path, nc_error *err)
+{
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 8);
     if (!tmp)
@@ -118,41 +148,42 @@ int nc_weights_save(const nc_net *net, const char *path, nc_error *err)
         free(tmp);
         return nc_error_set(err, NC_ERR_INPUT, "%s: cannot create: %s", path, strerror(e));
     }
-    const nc_net_info *info = nc_net_get_info(net);
-    put(&w, NC_WEIGHTS_MAGIC, MAGIC_LEN);
-    put_le(&w, NC_WEIGHTS_VERSION, 4);
-    put_str(&w, nc_net_genotype(net));
-    int sections = info->n_layers + (info->has_decoder ? 1 : 0);
-    put_le(&w, (uint64_t)sections, 4);
-    for (int s = 0; s < sections; s++) {
-        int layer = s < info->n_layers ? s : -1;
-        int first, end;
-        layer_range(net, layer, &first, &end);
-        put_str(&w, section_name(&g, layer));
-        put_le(&w, (uint64_t)(uint32_t)layer, 4);
-        put_le(&w, (uint64_t)(end - first), 4);
-        for (int t = first; t < end; t++) {
-            nc_net_tensor x;
-            nc_net_tensor_at(net, t, &x);
-            put_str(&w, x.name);
-            put_le(&w, x.grad ? FLAG_TRAINABLE : 0, 4);
-            put_le(&w, x.count, 8);
-            put_floats(&w, x.value, x.count);
-        }
-    }
-    uint64_t sum = w.hash;
-    put_le(&w, sum, 8);
-    int failed = w.failed || ferror(w.f);
+    int rc = write_net(net, &w, path, err);
+    int failed = rc || w.failed || ferror(w.f);
     if (fclose(w.f) != 0)
         failed = 1;
     if (failed || rename(tmp, path) != 0) {
         int e = errno;
         remove(tmp);
         free(tmp);
+        if (rc)
+            return rc;
         return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot write: %s", path,
                             e ? strerror(e) : "I/O error");
     }
     free(tmp);
+    return NC_OK;
+}
+
+int nc_weights_save_buffer(const nc_net *net, unsigned char **buf, size_t *len, nc_error *err)
+{
+    char *mem = NULL;
+    size_t size = 0;
+    *buf = NULL;
+    *len = 0;
+    wfile w = {open_memstream(&mem, &size), NC_FNV64_INIT, 0};
+    if (!w.f)
+        return nc_error_set(err, NC_ERR_INTERNAL, "weights: out of memory");
+    int rc = write_net(net, &w, "weights", err);
+    int failed = w.failed || ferror(w.f);
+    if (fclose(w.f) != 0)
+        failed = 1;
+    if (rc || failed) {
+        free(mem);
+        return rc ? rc : nc_error_set(err, NC_ERR_INTERNAL, "weights: out of memory");
+    }
+    *buf = (unsigned char *)mem;
+    *len = size;
     return NC_OK;
 }
 
@@ -461,13 +492,11 @@ static int compare(const nc_net *net, const char *path, const fsection *s, int n
     return NC_OK;
 }
 
-int nc_weights_load(nc_net *net, const char *path, nc_error *err)
+/* Checks and loads the file's bytes; path names them in messages. */
+static int load_bytes(nc_net *net, const unsigned char *buf, size_t len, const char *path,
+                      nc_error *err)
 {
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    int rc = read_whole(path, &buf, &len, err);
-    if (rc)
-        return rc;
+    int rc;
     rfile r = {buf, len, 0, path, ""};
     char gstr[NC_GENOTYPE_STRING_MAX];
     fsection *s = NULL;
@@ -510,6 +539,23 @@ int nc_weights_load(nc_net *net, const char *path, nc_error *err)
     }
 out:
     free_sections(s, n);
+    return rc;
+}
+
+int nc_weights_load(nc_net *net, const char *path, nc_error *err)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc = read_whole(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    rc = load_bytes(net, buf, len, path, err);
     free(buf);
     return rc;
+}
+
+int nc_weights_load_buffer(nc_net *net, const void *buf, size_t len, const char *what,
+                           nc_error *err)
+{
+    return load_bytes(net, buf, len, what, err);
 }
