@@ -2,8 +2,9 @@
  * refusals (one crafted message per refusal, each message checked) and
  * exact round trip; then end to end on the synthetic dataset: serial,
  * --workers 3 and mpirun -np 3 give the same evaluations and a
- * byte-identical pareto.csv; kill -9 of a local worker (restarted, same
- * result); kill -9 of the coordinator resumed under another transport;
+ * byte-identical pareto.csv, each evaluation naming its worker; kill -9
+ * of a local worker (restarted, same result); kill -9 of the coordinator
+ * resumed under another transport;
  * kill -9 of an MPI rank (mpirun ends within 30 s, the rerun resumes); an
  * MPI worker whose dataset differs is refused naming it. */
 #define _GNU_SOURCE
@@ -160,6 +161,36 @@ static void assert_same_run(const char *a, const char *b)
         fail_msg("evaluations differ between %s and %s:\n%s\n---\n%s", a, b, x, y);
     free(x);
     free(y);
+}
+
+/* Every evaluation of NAME records who evaluated it: "serial" (workers 0)
+ * or one of w1..w<workers>@this host (more than one of them: the
+ * identity is per evaluation), with the pipeline's training.threads (1). */
+static void assert_evaluated_by(const char *name, int workers)
+{
+    char host[64] = "localhost", names[1024] = "'serial'", sql[1400];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    size_t used = 0;
+    for (int k = 1; k <= workers; k++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s'w%d@%s'", k > 1 ? "," : "",
+                                 k, host);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) || ' ' || coalesce(sum(worker IS NULL OR worker NOT IN (%s) OR"
+             " threads IS NOT 1), 0) || ' ' || count(DISTINCT worker) FROM evaluations",
+             names);
+    char *got = db_text(name, sql);
+    assert_non_null(got);
+    int total = 0, wrong = -1, distinct = 0;
+    assert_int_equal(sscanf(got, "%d %d %d", &total, &wrong, &distinct), 3);
+    if (total == 0 || wrong != 0 || (workers > 1 ? distinct < 2 : distinct != 1)) {
+        char *rows = db_text(name, "SELECT group_concat(gid || ' ' || quote(worker) || ' ' ||"
+                                   " quote(threads), '; ') FROM evaluations");
+        fail_msg("%s: evaluations (count, wrong, distinct workers) %s, allowed %s: %s", name,
+                 got, names, rows ? rows : "?");
+    }
+    free(got);
 }
 
 static void sleep_ms(int ms)
@@ -478,6 +509,9 @@ static void test_transports_agree(void **state)
     free(ex);
     assert_int_equal(db_count("serial"), 12);
     assert_same_run("serial", "w3");
+    /* and each evaluation says who evaluated it */
+    assert_evaluated_by("serial", 0);
+    assert_evaluated_by("w3", 3);
     if (!have_mpi()) {
         /* this build has no MPI module: a run under mpirun says so */
         char cmd[4096];
@@ -496,6 +530,7 @@ static void test_transports_agree(void **state)
         fail_msg("mpirun -np 3 failed: %s", err);
     free(err);
     assert_same_run("serial", "mpi3");
+    assert_evaluated_by("mpi3", 2);   /* ranks 1 and 2 */
 }
 
 /* kill -9 of one local worker mid-run: restarted, the candidate redone,
@@ -519,6 +554,7 @@ static void test_kill_local_worker(void **state)
     assert_non_null(strstr(err, "killed by signal 9"));
     free(err);
     assert_same_run("serial", "wk");
+    assert_evaluated_by("wk", 2);   /* the restarted worker keeps its name */
 }
 
 /* kill -9 of the coordinator: its workers end with it; the run resumes
@@ -603,6 +639,8 @@ static void test_correlate_workers(void **state)
     char *a = db_text("cs", evals_sql), *b = db_text("cw", evals_sql);
     assert_non_null(a);
     assert_string_equal(a, b);
+    assert_evaluated_by("cs", 0);
+    assert_evaluated_by("cw", 2);
     free(b);
     if (have_mpi()) {
         b = db_text("cm", evals_sql);

@@ -1,7 +1,9 @@
 /* test_store.c - the results store and output folder pieces of the run
  * (core/src/run): records round trip (NaN, infinite crowding, Adam
- * blobs), the cache's "seen" rule, refusals of foreign databases, the
- * pipeline comparison, the folder lock, moving a database aside. */
+ * blobs, who evaluated), an older database's missing worker columns
+ * (read-only: left alone; writable: added), the cache's "seen" rule,
+ * refusals of foreign databases, the pipeline comparison, the folder
+ * lock, moving a database aside. */
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -135,6 +137,124 @@ static void test_evaluations(void **state)
         fail_msg("%s", err.msg);
     free(back);
     nc_store_close(st);
+}
+
+/* Rows of an SQL count on the database at path (plain SQLite). */
+static int sql_count(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int n = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static const char who_columns_sql[] =
+    "SELECT (SELECT count(*) FROM pragma_table_info('evaluations') WHERE name IN"
+    " ('worker', 'threads')) + (SELECT count(*) FROM pragma_table_info('final_epochs')"
+    " WHERE name IN ('worker', 'threads'))";
+
+/* Who evaluated: stored per evaluation and per stage-2 epoch; a database
+ * made before those columns (the fixture: today's with them dropped)
+ * opens read-only unchanged, reading them as empty, and a writable open
+ * adds them and takes new records. */
+static void test_worker_columns(void **state)
+{
+    (void)state;
+    nc_store *st = open_new("who.db");
+    nc_error err;
+    nc_eval_rec *e = malloc(sizeof *e), *back = malloc(sizeof *back);
+    fill(e, "[[0,8,1,1,3,1,8,4,1],[-1],[1]]", 0);
+    nc_run_rec_worker(e, "w2@node7", 3);
+    assert_int_equal(nc_store_eval_add(st, e, NULL, 0, &err), NC_OK);
+    int64_t first = e->id;
+    int found = 0;
+    assert_int_equal(nc_store_eval_find(st, e->genotype, e->cache_key, back, &found, &err), 0);
+    assert_int_equal(found, 1);
+    assert_string_equal(back->worker, "w2@node7");
+    assert_int_equal(back->threads, 3);
+    /* not recorded: NULL, read back as empty */
+    fill(e, "[[0,8,1,1,5,1,8,4,1],[-1],[1]]", 0);
+    assert_int_equal(nc_store_eval_add(st, e, NULL, 0, &err), NC_OK);
+    int64_t unnamed = e->id;
+    assert_int_equal(nc_store_eval_get(st, unnamed, back, &err), 0);
+    assert_string_equal(back->worker, "");
+    assert_int_equal(back->threads, 0);
+    /* a stage-2 epoch row names its trainer */
+    nc_final_rec f;
+    memset(&f, 0, sizeof f);
+    f.eval_id = first;
+    snprintf(f.status, sizeof f.status, "training");
+    f.test_accuracy = f.validation_accuracy = NAN;
+    snprintf(f.worker, sizeof f.worker, "serial");
+    f.threads = 2;
+    nc_epoch_rec ep = {1, 1, 0.1, 0.9, 0.5, NAN, 3.0};
+    assert_int_equal(nc_store_final_put(st, &f, &ep, &err), 0);
+    nc_store_close(st);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/who.db", dir);
+    assert_int_equal(sql_count(path, "SELECT count(*) FROM evaluations WHERE worker IS NULL AND"
+                                     " threads IS NULL"), 1);
+    assert_int_equal(sql_count(path, "SELECT count(*) FROM final_epochs WHERE worker = 'serial'"
+                                     " AND threads = 2"), 1);
+    assert_int_equal(sql_count(path, who_columns_sql), 4);
+
+    /* the previous version's schema */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *drop = "ALTER TABLE evaluations DROP COLUMN worker;"
+                       "ALTER TABLE evaluations DROP COLUMN threads;"
+                       "ALTER TABLE final_epochs DROP COLUMN worker;"
+                       "ALTER TABLE final_epochs DROP COLUMN threads;";
+    if (sqlite3_exec(db, drop, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("making the old schema: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    assert_int_equal(sql_count(path, who_columns_sql), 0);
+
+    /* read-only (reports): works, changes nothing */
+    assert_int_equal(nc_store_open(path, 1, &st, NULL, &err), NC_OK);
+    assert_int_equal(nc_store_eval_get(st, first, back, &err), 0);
+    assert_string_equal(back->worker, "");
+    assert_int_equal(back->threads, 0);
+    assert_true(back->accuracy == 0.75);
+    assert_int_equal(nc_store_eval_find(st, back->genotype, back->cache_key, back, &found, &err),
+                     0);
+    assert_int_equal(found, 1);
+    nc_store_close(st);
+    assert_int_equal(sql_count(path, who_columns_sql), 0);
+
+    /* writable (a resumed run): the columns are added, old rows read empty */
+    int fresh = -1;
+    assert_int_equal(nc_store_open(path, 0, &st, &fresh, &err), NC_OK);
+    assert_int_equal(fresh, 0);
+    assert_int_equal(sql_count(path, who_columns_sql), 4);
+    assert_int_equal(nc_store_eval_get(st, first, back, &err), 0);
+    assert_string_equal(back->worker, "");
+    fill(e, "[[0,8,1,1,7,1,8,4,1],[-1],[1]]", 1);
+    nc_run_rec_worker(e, "w1@node2", 1);
+    assert_int_equal(nc_store_eval_add(st, e, NULL, 0, &err), NC_OK);
+    assert_int_equal(nc_store_eval_get(st, e->id, back, &err), 0);
+    assert_string_equal(back->worker, "w1@node2");
+    assert_int_equal(back->threads, 1);
+    ep.epoch = 2;
+    snprintf(f.worker, sizeof f.worker, "w1@node2");
+    f.threads = 1;
+    assert_int_equal(nc_store_final_put(st, &f, &ep, &err), 0);
+    nc_store_close(st);
+    assert_int_equal(sql_count(path, "SELECT count(*) FROM final_epochs WHERE epoch = 2 AND"
+                                     " worker = 'w1@node2' AND threads = 1"), 1);
+    /* opened again: nothing more to add */
+    assert_int_equal(nc_store_open(path, 0, &st, NULL, &err), NC_OK);
+    nc_store_close(st);
+    assert_int_equal(sql_count(path, who_columns_sql), 4);
+    free(e);
+    free(back);
 }
 
 static void test_generations_and_final(void **state)
@@ -416,6 +536,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_evaluations),
+        cmocka_unit_test(test_worker_columns),
         cmocka_unit_test(test_generations_and_final),
         cmocka_unit_test(test_foreign_databases),
         cmocka_unit_test(test_pipeline_compare),

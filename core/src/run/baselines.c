@@ -55,7 +55,12 @@ int nc_run_baselines(const nc_eval_env *env, nc_store *st, const nc_settings *s,
             memcpy(e->cache_key, cache_key, sizeof e->cache_key);
             e->generation = NC_REPORT_BASELINE_GEN;
             if ((rc = nc_run_evaluate(env, &g, e, ep, MAX_EPOCH_ROWS, &n_ep, stopped, err)) ||
-                *stopped || (rc = nc_store_eval_add(st, e, ep, n_ep, err)))
+                *stopped)
+                break;
+            /* evaluated in this process, whatever the transport: as the
+             * serial executor records its results */
+            nc_run_rec_worker(e, "serial", s->training.threads);
+            if ((rc = nc_store_eval_add(st, e, ep, n_ep, err)))
                 break;
         }
         used += (size_t)snprintf(list + used, cap - used, "%" PRId64 "\t%s\n", e->id,

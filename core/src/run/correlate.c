@@ -240,6 +240,7 @@ static int study(corr_ctx *c, const nc_genotype *list, int n, int64_t *ids,
         }
         inflight--;
         r.rec.generation = CORRELATE_GENERATION;
+        nc_run_rec_worker(&r.rec, r.worker, r.threads);
         if ((rc = nc_store_eval_add(c->st, &r.rec, r.epochs, r.n_epochs, err)))
             break;
         out->trained++;

@@ -117,3 +117,9 @@ int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e
     e->seconds = nc_run_now() - t0;
     return NC_OK;
 }
+
+void nc_run_rec_worker(nc_eval_rec *e, const char *worker, int threads)
+{
+    snprintf(e->worker, sizeof e->worker, "%s", worker ? worker : "");
+    e->threads = threads;
+}

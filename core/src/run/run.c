@@ -327,10 +327,13 @@ static void candidate_progress(const run_ctx *c, const nc_generation_row *row,
     progress(c, &p);
 }
 
+_Static_assert(NC_EVAL_WORKER_MAX == NC_EXEC_NAME_MAX, "a worker's name is stored whole");
+
 /* Stores one arriving result (its own transaction) and reports it. */
 static int arrived(run_ctx *c, nc_exec_result *r, nc_generation_row *seen, nc_error *err)
 {
     r->rec.generation = c->ask_index;
+    nc_run_rec_worker(&r->rec, r->worker, r->threads);
     int rc = nc_store_eval_add(c->st, &r->rec, r->epochs, r->n_epochs, err);
     if (rc)
         return rc;

@@ -26,7 +26,10 @@ typedef struct nc_store nc_store;
 /* Opens (readonly = 0: creating it when absent, in WAL mode with
  * synchronous = FULL) the database at path. A file that is not a
  * NASCaps results database is refused naming it. *fresh is set when the
- * database had no schema yet (readonly: refused). */
+ * database had no schema yet (readonly: refused). A writable open of a
+ * database made before the worker / threads columns adds them (one
+ * transaction); a read-only one leaves it as it is and reads them as
+ * empty. */
 int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh,
                   nc_error *err);
 void nc_store_close(nc_store *st);
@@ -47,6 +50,8 @@ int nc_store_meta_set(nc_store *st, const char *key, const char *value, nc_error
 
 /* Statuses of an evaluation. */
 #define NC_EVAL_STATUS_MAX 16
+/* Who evaluated: "w12@hostname" (as NC_EXEC_NAME_MAX), "serial". */
+#define NC_EVAL_WORKER_MAX 96
 
 typedef struct nc_eval_rec {
     int64_t id;
@@ -62,6 +67,12 @@ typedef struct nc_eval_rec {
     int64_t params, macs;
     int epochs_done;
     double train_seconds, seconds;
+    /* Who evaluated it: "w2@host" (a local worker or an MPI rank),
+     * "serial" (the process running the search); empty: not recorded (a
+     * database of an earlier version), stored as NULL. threads: that
+     * worker's training threads (0: automatic per candidate). */
+    char worker[NC_EVAL_WORKER_MAX];
+    int threads;
 } nc_eval_rec;
 
 /* One epoch's row of an evaluation (or of a stage-2 training). */
@@ -118,6 +129,10 @@ typedef struct nc_final_rec {
     float *adam_read;                  /* reading: malloc'd (caller frees) */
     size_t adam_count;
     double seconds;
+    /* Who trains it, written into the final_epochs row that
+     * nc_store_final_put inserts (as nc_eval_rec's); not read back. */
+    char worker[NC_EVAL_WORKER_MAX];
+    int threads;
 } nc_final_rec;
 /* Stage 2's best complete epoch of evaluation eval_id on the test split
  * (ties: the earliest); NaN and 0 when none. */
@@ -161,6 +176,9 @@ int nc_run_cache_key(nc_registry *reg, const nc_settings *s, const nc_data *data
  * stop request cut the training: nothing to keep. */
 int nc_run_evaluate(const nc_eval_env *env, const nc_genotype *g, nc_eval_rec *e,
                     nc_epoch_rec *ep, int max_ep, int *n_ep, int *stopped, nc_error *err);
+
+/* Records who evaluated e (worker NULL: not recorded). */
+void nc_run_rec_worker(nc_eval_rec *e, const char *worker, int threads);
 
 /* Evaluates (or finds in the cache) each of s->baselines, refusing one
  * that does not fit the dataset, and records them in meta "baselines"

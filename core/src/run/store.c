@@ -18,6 +18,9 @@ struct nc_store {
     sqlite3 *db;
     char *path;
     int readonly;
+    /* evaluations has the worker and threads columns (always after a
+     * writable open; a read-only open of an older database: not) */
+    int who;
 };
 
 static const char schema[] =
@@ -28,6 +31,7 @@ static const char schema[] =
     " accuracy REAL, test_accuracy REAL, validation_accuracy REAL,"
     " energy_mj REAL, latency_ms REAL, memory_kib REAL, params INTEGER, macs INTEGER,"
     " epochs_done INTEGER NOT NULL, train_seconds REAL, seconds REAL,"
+    " worker TEXT, threads INTEGER,"
     " UNIQUE(genotype, cache_key));"
     "CREATE TABLE epochs("
     " eval_id INTEGER NOT NULL REFERENCES evaluations(id), epoch INTEGER NOT NULL,"
@@ -50,7 +54,22 @@ static const char schema[] =
     "CREATE TABLE final_epochs("
     " eval_id INTEGER NOT NULL REFERENCES final(eval_id), epoch INTEGER NOT NULL,"
     " complete INTEGER NOT NULL, train_loss REAL, train_accuracy REAL, test_accuracy REAL,"
-    " validation_accuracy REAL, seconds REAL, PRIMARY KEY(eval_id, epoch));";
+    " validation_accuracy REAL, seconds REAL, worker TEXT, threads INTEGER,"
+    " PRIMARY KEY(eval_id, epoch));";
+
+/* Columns added to the format after its first release (the format
+ * string stays: an older database gains them on its first writable open,
+ * docs/RUN.md). Each is appended to its table, where the schema above
+ * has it too. */
+static const struct added_column {
+    const char *table, *column, *type;
+} added_columns[] = {
+    {"evaluations", "worker", "TEXT"},
+    {"evaluations", "threads", "INTEGER"},
+    {"final_epochs", "worker", "TEXT"},
+    {"final_epochs", "threads", "INTEGER"},
+};
+#define N_ADDED (sizeof added_columns / sizeof added_columns[0])
 
 static int db_error(nc_store *st, nc_error *err, const char *what)
 {
@@ -90,6 +109,16 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
         sqlite3_bind_double(s, i, v);
     else
         sqlite3_bind_null(s, i);
+}
+
+/* Who evaluated, at i and i + 1: an empty name (not recorded) is NULL,
+ * and so are its threads. */
+static void bind_worker(sqlite3_stmt *s, int i, const char *worker, int threads)
+{
+    if (!worker[0])
+        return;   /* unbound parameters are NULL */
+    sqlite3_bind_text(s, i, worker, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, i + 1, threads);
 }
 
 static void col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
@@ -159,6 +188,71 @@ static int check_format(nc_store *st, int *fresh, nc_error *err)
     return ok ? NC_OK : NC_ERR_INPUT;
 }
 
+/* *has = 1 when table has column. */
+static int has_column(nc_store *st, const char *table, const char *column, int *has,
+                      nc_error *err)
+{
+    sqlite3_stmt *s;
+    *has = 0;
+    int rc = prepare(st, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        *has = 1;
+    else if (step != SQLITE_DONE)
+        rc = db_error(st, err, "cannot read the schema");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Which of added_columns are missing (missing[i] = 1); *n_missing counts them. */
+static int missing_columns(nc_store *st, int missing[N_ADDED], int *n_missing, nc_error *err)
+{
+    *n_missing = 0;
+    for (size_t i = 0; i < N_ADDED; i++) {
+        int has = 0;
+        int rc = has_column(st, added_columns[i].table, added_columns[i].column, &has, err);
+        if (rc)
+            return rc;
+        missing[i] = !has;
+        *n_missing += !has;
+    }
+    return NC_OK;
+}
+
+/* A database of an earlier version lacks the added columns: a writable
+ * open adds them in one transaction (checked again inside it); a
+ * read-only one notes their absence and changes nothing. */
+static int upgrade(nc_store *st, nc_error *err)
+{
+    int missing[N_ADDED] = {0}, n = 0;
+    int rc = missing_columns(st, missing, &n, err);
+    if (rc || !n || st->readonly) {
+        /* added_columns[0] and [1]: evaluations' worker and threads */
+        st->who = !rc && !missing[0] && !missing[1];
+        return rc;
+    }
+    if ((rc = nc_store_begin(st, err)))
+        return rc;
+    rc = missing_columns(st, missing, &n, err);
+    for (size_t i = 0; i < N_ADDED && !rc; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", added_columns[i].table,
+                 added_columns[i].column, added_columns[i].type);
+        if (missing[i])
+            rc = exec(st, sql, err);
+    }
+    if (rc || (rc = nc_store_commit(st, err))) {
+        nc_store_rollback(st);
+        return nc_error_prefix(err, "adding the worker columns");
+    }
+    st->who = 1;
+    return NC_OK;
+}
+
 int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh, nc_error *err)
 {
     *out = NULL;
@@ -201,6 +295,8 @@ int nc_store_open(const char *path, int readonly, nc_store **out, int *fresh, nc
             }
         }
     }
+    if ((rc = upgrade(st, err)))
+        goto fail;
     if (fresh)
         *fresh = is_fresh;
     *out = st;
@@ -278,6 +374,16 @@ int nc_store_meta_set(nc_store *st, const char *key, const char *value, nc_error
     " validation_accuracy, energy_mj, latency_ms, memory_kib, params, macs, epochs_done," \
     " train_seconds, seconds"
 
+/* SELECT of every evaluation column, then worker and threads (NULL when
+ * a read-only open found a database that predates them), with `where`. */
+static int prepare_eval(nc_store *st, const char *where, sqlite3_stmt **s, nc_error *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT " EVAL_COLUMNS ", %s FROM evaluations WHERE %s",
+             st->who ? "worker, threads" : "NULL, NULL", where);
+    return prepare(st, sql, s, err);
+}
+
 /* A run folder may come from someone else: the id names files
  * (front/<id>.chr, front/<id>.bin), so it is re-derived from the genotype
  * text it belongs to, never trusted as written. */
@@ -313,6 +419,8 @@ static int read_eval(const nc_store *st, sqlite3_stmt *s, nc_eval_rec *e, nc_err
     e->epochs_done = sqlite3_column_int(s, 15);
     e->train_seconds = col_real(s, 16);
     e->seconds = col_real(s, 17);
+    col_text(s, 18, e->worker, sizeof e->worker);
+    e->threads = sqlite3_column_int(s, 19);
     return check_gid(st, e, err);
 }
 
@@ -321,10 +429,7 @@ int nc_store_eval_find(nc_store *st, const char *genotype, const char *cache_key
 {
     sqlite3_stmt *s;
     *found = 0;
-    int rc = prepare(st,
-                     "SELECT " EVAL_COLUMNS
-                     " FROM evaluations WHERE genotype = ?1 AND cache_key = ?2",
-                     &s, err);
+    int rc = prepare_eval(st, "genotype = ?1 AND cache_key = ?2", &s, err);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, genotype, -1, SQLITE_STATIC);
@@ -359,7 +464,7 @@ int nc_store_eval_seen(nc_store *st, const char *genotype, const char *cache_key
 int nc_store_eval_get(nc_store *st, int64_t id, nc_eval_rec *out, nc_error *err)
 {
     sqlite3_stmt *s;
-    int rc = prepare(st, "SELECT " EVAL_COLUMNS " FROM evaluations WHERE id = ?1", &s, err);
+    int rc = prepare_eval(st, "id = ?1", &s, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, id);
@@ -375,14 +480,16 @@ int nc_store_eval_get(nc_store *st, int64_t id, nc_eval_rec *out, nc_error *err)
     return rc;
 }
 
+/* Epoch rows of evaluation (or stage-2 member) id; worker (may be NULL:
+ * the table has no such columns) and threads say who trained them. */
 static int add_epochs(nc_store *st, const char *table, int64_t id, const nc_epoch_rec *ep,
-                      int n, nc_error *err)
+                      int n, const char *worker, int threads, nc_error *err)
 {
-    char sql[256];
+    char sql[320];
     snprintf(sql, sizeof sql,
              "INSERT OR REPLACE INTO %s(eval_id, epoch, complete, train_loss, train_accuracy,"
-             " test_accuracy, validation_accuracy, seconds) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-             table);
+             " test_accuracy, validation_accuracy, seconds%s) VALUES(?1,?2,?3,?4,?5,?6,?7,?8%s)",
+             table, worker ? ", worker, threads" : "", worker ? ",?9,?10" : "");
     sqlite3_stmt *s;
     int rc = prepare(st, sql, &s, err);
     for (int i = 0; i < n && !rc; i++) {
@@ -395,6 +502,8 @@ static int add_epochs(nc_store *st, const char *table, int64_t id, const nc_epoc
         bind_real(s, 6, ep[i].test_accuracy);
         bind_real(s, 7, ep[i].validation_accuracy);
         bind_real(s, 8, ep[i].seconds);
+        if (worker)
+            bind_worker(s, 9, worker, threads);
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = db_error(st, err, "cannot store an epoch");
     }
@@ -413,8 +522,8 @@ int nc_store_eval_add(nc_store *st, nc_eval_rec *e, const nc_epoch_rec *epochs, 
                       "INSERT INTO evaluations(generation, gid, genotype, cache_key, status,"
                       " reason, accuracy, test_accuracy, validation_accuracy, energy_mj,"
                       " latency_ms, memory_kib, params, macs, epochs_done, train_seconds,"
-                      " seconds) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                      "?16,?17)",
+                      " seconds, worker, threads) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                      "?12,?13,?14,?15,?16,?17,?18,?19)",
                       &s, err)))
         goto fail;
     sqlite3_bind_int(s, 1, e->generation);
@@ -435,12 +544,13 @@ int nc_store_eval_add(nc_store *st, nc_eval_rec *e, const nc_epoch_rec *epochs, 
     sqlite3_bind_int(s, 15, e->epochs_done);
     bind_real(s, 16, e->train_seconds);
     bind_real(s, 17, e->seconds);
+    bind_worker(s, 18, e->worker, e->threads);
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = db_error(st, err, "cannot store an evaluation");
         goto fail;
     }
     e->id = sqlite3_last_insert_rowid(st->db);
-    if ((rc = add_epochs(st, "epochs", e->id, epochs, n, err)) ||
+    if ((rc = add_epochs(st, "epochs", e->id, epochs, n, NULL, 0, err)) ||
         (rc = nc_store_commit(st, err)))
         goto fail;
     sqlite3_finalize(s);
@@ -771,7 +881,8 @@ int nc_store_final_put(nc_store *st, const nc_final_rec *r, const nc_epoch_rec *
         rc = db_error(st, err, "cannot store stage 2");
         goto fail;
     }
-    if (epoch && (rc = add_epochs(st, "final_epochs", r->eval_id, epoch, 1, err)))
+    if (epoch && (rc = add_epochs(st, "final_epochs", r->eval_id, epoch, 1, r->worker, r->threads,
+                                 err)))
         goto fail;
     if ((rc = nc_store_commit(st, err)))
         goto fail;
