@@ -209,6 +209,8 @@ static int end_member(const stage *g, member *m, const nc_exec_result *r, nc_err
     m->rec.adam = NULL;
     m->rec.adam_count = 0;
     m->active = 0;
+    snprintf(m->rec.worker, sizeof m->rec.worker, "%s", r->worker);
+    m->rec.threads = r->threads;
     return nc_store_final_put(g->env->st, &m->rec, NULL, err);
 }
 
@@ -238,6 +240,8 @@ static int keep_epoch(stage *g, member *m, nc_exec_result *r, int *finished, nc_
     m->rec.test_accuracy = er->test_accuracy;
     m->rec.validation_accuracy = er->validation_accuracy;
     m->rec.seconds = (isfinite(m->rec.seconds) ? m->rec.seconds : 0.0) + er->seconds;
+    snprintf(m->rec.worker, sizeof m->rec.worker, "%s", r->worker);
+    m->rec.threads = r->threads;
     if (e == g->epochs) {
         snprintf(m->rec.status, sizeof m->rec.status, "ok");
         snprintf(m->rec.weights, sizeof m->rec.weights, "front/%s.bin", m->e.gid);
