@@ -6,7 +6,10 @@
  * of a local worker (restarted, same result); kill -9 of the coordinator
  * resumed under another transport;
  * kill -9 of an MPI rank (mpirun ends within 30 s, the rerun resumes); an
- * MPI worker whose dataset differs is refused naming it. */
+ * MPI worker whose dataset differs is refused naming it. Stage 2 runs on
+ * the same workers: every comparison includes its epochs and the front's
+ * weights files byte for byte; kill -9 of a worker or of the coordinator in
+ * stage 2; a spoiled checkpoint stops it naming the file. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +42,8 @@ static const char train_cfg[] =
     "                 first_kernel = 3; kernels = [3, 5]; channels_log2 = [2, 4];\n"
     "                 caps_layers = [2, 2]; caps_growth = [1, 3]; max_caps = 8;\n"
     "                 class_dim_log2 = [2, 3]; };\n"
-    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 2; };\n";
+    "optimizer = { plugin = \"nsga2\"; population = 4; offspring = 4; generations = 2; };\n"
+    "final_training = { epochs = 3; };\n";
 
 static char cfg_path[512];
 
@@ -93,12 +97,12 @@ static int run(const char *name, const char *mpi, const char *args, char **err)
     return nc_test_run(cmd, NULL, err);
 }
 
-/* Starts the command in the background (stderr to dir/NAME.err). */
-static pid_t spawn(const char *name, const char *mpi, const char *args)
+/* Starts cmd in the background (stderr to dir/NAME.err); cmd ends by
+ * exec'ing nascaps, so the pid is the run's. */
+static pid_t spawn_command(const char *cmd, const char *name)
 {
-    char cmd[4096], full[4600];
-    command(name, mpi, args, cmd, sizeof cmd);
-    snprintf(full, sizeof full, "exec %s 2>'%s/%s.err' >/dev/null", cmd, dir, name);
+    char full[4600];
+    snprintf(full, sizeof full, "%s 2>'%s/%s.err' >/dev/null", cmd, dir, name);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -106,6 +110,15 @@ static pid_t spawn(const char *name, const char *mpi, const char *args)
         _exit(127);
     }
     return pid;
+}
+
+/* Starts a run of the transport in the background. */
+static pid_t spawn(const char *name, const char *mpi, const char *args)
+{
+    char cmd[4096], full[4200];
+    command(name, mpi, args, cmd, sizeof cmd);
+    snprintf(full, sizeof full, "exec %s", cmd);
+    return spawn_command(full, name);
 }
 
 static char *db_text(const char *name, const char *sql)
@@ -143,6 +156,47 @@ static const char evals_sql[] =
     " || ',' || quote(energy_mj) || ',' || quote(latency_ms) || ',' || quote(memory_kib) || ','"
     " || params || ',' || macs || ',' || epochs_done AS x FROM evaluations ORDER BY gid)";
 
+/* Stage 2's epochs (not timings or who trained them), in gid order. */
+static const char final_sql[] =
+    "SELECT group_concat(x, ';') FROM (SELECT e.gid || ',' || f.epoch || ',' || f.complete"
+    " || ',' || quote(f.train_loss) || ',' || quote(f.train_accuracy) || ','"
+    " || quote(f.test_accuracy) || ',' || quote(f.validation_accuracy) AS x"
+    " FROM final_epochs f JOIN evaluations e ON e.id = f.eval_id ORDER BY e.gid, f.epoch)";
+
+/* Every file of a's front/ is in b's, byte for byte, and the other way. */
+static void assert_same_front_files(const char *a, const char *b)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const char *x = pass ? b : a, *y = pass ? a : b;
+        char fa[1024];
+        snprintf(fa, sizeof fa, "%s/%s/front", dir, x);
+        DIR *d = opendir(fa);
+        assert_non_null(d);
+        struct dirent *de;
+        int files = 0;
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.')
+                continue;
+            char pa[1400], pb[1400];
+            snprintf(pa, sizeof pa, "%s/%s/front/%s", dir, x, de->d_name);
+            snprintf(pb, sizeof pb, "%s/%s/front/%s", dir, y, de->d_name);
+            size_t la = 0, lb = 0;
+            char *ca = nc_test_read_file(pa, &la);
+            if (access(pb, F_OK) != 0)
+                fail_msg("%s is in %s's front/ but not in %s's", de->d_name, x, y);
+            char *cb = nc_test_read_file(pb, &lb);
+            if (la != lb || memcmp(ca, cb, la) != 0)
+                fail_msg("front/%s differs between %s and %s", de->d_name, x, y);
+            free(ca);
+            free(cb);
+            files++;
+        }
+        closedir(d);
+        /* every member has its weights (.bin) and its genotype (.chr) */
+        assert_true(files >= 2);
+    }
+}
+
 static void assert_same_run(const char *a, const char *b)
 {
     char pa[1024], pb[1024];
@@ -153,14 +207,20 @@ static void assert_same_run(const char *a, const char *b)
         fail_msg("pareto.csv differs between %s and %s:\n%s\n---\n%s", a, b, x, y);
     free(x);
     free(y);
-    x = db_text(a, evals_sql);
-    y = db_text(b, evals_sql);
-    assert_non_null(x);
-    assert_non_null(y);
-    if (strcmp(x, y) != 0)
-        fail_msg("evaluations differ between %s and %s:\n%s\n---\n%s", a, b, x, y);
-    free(x);
-    free(y);
+    /* the same evaluations; stage 2 trained the same front the same way */
+    static const char *const queries[][2] = {{"evaluations", evals_sql},
+                                             {"stage 2", final_sql}};
+    for (int q = 0; q < 2; q++) {
+        x = db_text(a, queries[q][1]);
+        y = db_text(b, queries[q][1]);
+        assert_non_null(x);
+        assert_non_null(y);
+        if (strcmp(x, y) != 0)
+            fail_msg("%s differ between %s and %s:\n%s\n---\n%s", queries[q][0], a, b, x, y);
+        free(x);
+        free(y);
+    }
+    assert_same_front_files(a, b);
 }
 
 /* Every evaluation of NAME records who evaluated it: "serial" (workers 0)
@@ -427,6 +487,127 @@ static void test_wire_refusals(void **state)
     free(msg);
 }
 
+/* Replaces the first occurrence of `from` in msg by `to` (malloc'd). */
+static char *spoil(const char *msg, const char *from, const char *to)
+{
+    const char *at = strstr(msg, from);
+    assert_non_null(at);
+    size_t n = strlen(msg) + strlen(to) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - msg), msg, to, at + strlen(from));
+    return out;
+}
+
+/* A stage-2 job and its result carry the member's state exactly (weights
+ * file bytes of every length mod 3, Adam's moments, the generators); each
+ * spoiled field is refused with one line. */
+static void test_wire_stage2(void **state)
+{
+    (void)state;
+    nc_error err;
+    unsigned char bytes[10];
+    float adam[4] = {1.0f / 3.0f, -0.0f, 1e-30f, 3.5e7f};
+    for (int i = 0; i < 10; i++)
+        bytes[i] = (unsigned char)(i * 53 + 7);
+    for (size_t len = 1; len <= 3; len++) {
+        nc_final_state in;
+        memset(&in, 0, sizeof in);
+        in.epochs_done = 2;
+        in.shuffle = (nc_rng){{1, 2, 3, 0xffffffffffffffffULL}};
+        in.augment = (nc_rng){{5, 6, 7, 8}};
+        in.adam_step = 1234567;
+        in.weights = bytes;
+        in.weights_len = 7 + len;
+        in.adam = adam;
+        in.adam_count = 2;
+        snprintf(in.origin, sizeof in.origin, "run/front/abc.e2.bin");
+        nc_exec_job job, back;
+        memset(&job, 0, sizeof job);
+        job.slot = 3;
+        job.epochs = 5;
+        job.trains = 1;
+        snprintf(job.genotype, sizeof job.genotype, "[[0,8,1,1,3,1,8,4,1],[-1],[1]]");
+        job.final = &in;
+        char *msg = nc_wire_job(&job);
+        assert_non_null(msg);
+        nc_final_state got;
+        memset(&got, 0, sizeof got);
+        int quit = 0;
+        assert_int_equal(nc_wire_parse_job(msg, "coordinator", &back, &got, &quit, &err), NC_OK);
+        assert_ptr_equal(back.final, &got);
+        assert_int_equal(got.epochs_done, 2);
+        assert_int_equal(got.weights_len, in.weights_len);
+        assert_memory_equal(got.weights, bytes, in.weights_len);
+        assert_int_equal(got.adam_count, 2);
+        assert_memory_equal(got.adam, adam, sizeof adam);   /* bit-exact, -0 included */
+        assert_true(got.adam_step == 1234567);
+        assert_memory_equal(&got.shuffle, &in.shuffle, sizeof in.shuffle);
+        assert_memory_equal(&got.augment, &in.augment, sizeof in.augment);
+        assert_string_equal(got.origin, in.origin);
+        nc_final_state_free(&got);
+        /* a search job carries no state */
+        job.final = NULL;
+        char *plain = nc_wire_job(&job);
+        assert_int_equal(nc_wire_parse_job(plain, "coordinator", &back, &got, &quit, &err),
+                         NC_OK);
+        assert_null(back.final);
+        free(plain);
+        if (len == 1) {
+            const char *bad[][3] = {
+                {"kind final", "kind later", "coordinator: job field 'kind': expected eval or final, found 'later'"},
+                {"weights_len 8", "weights_len 9", "coordinator: job field 'weights': 8 bytes, expected 9"},
+                {"weights ", "weights *", "coordinator: job field 'weights': not base64"},
+                {"adam_count 2", "adam_count 3", "coordinator: job field 'adam': 16 bytes, expected 24"},
+                {"shuffle ", "shuffle 12 ", "coordinator: job field 'shuffle': expected four 16-digit hex words"},
+                {"adam_step ", "adam_step -", "coordinator: job field 'adam_step': expected an integer"},
+            };
+            for (int k = 0; k < 6; k++) {
+                char *crafted = spoil(msg, bad[k][0], bad[k][1]);
+                expect_refusal(nc_wire_parse_job(crafted, "coordinator", &back, &got, &quit, &err),
+                               &err, bad[k][2]);
+                assert_null(got.weights);   /* nothing left behind */
+                free(crafted);
+            }
+        }
+        free(msg);
+    }
+
+    /* a result: a trained epoch brings its row and the weights after it */
+    nc_exec_result a, b;
+    assert_int_equal(nc_exec_result_init(&a, &err), NC_OK);
+    assert_int_equal(nc_exec_result_init(&b, &err), NC_OK);
+    a.slot = 1;
+    a.is_final = 1;
+    snprintf(a.worker, sizeof a.worker, "w2@node");
+    snprintf(a.rec.status, sizeof a.rec.status, "ok");
+    a.n_epochs = 1;
+    a.epochs[0] = (nc_epoch_rec){3, 1, 0.25, 0.5, 0.75, NAN, 1.5};
+    a.final.epochs_done = 3;
+    a.final.weights = malloc(5);
+    memcpy(a.final.weights, "NCWEI", 5);
+    a.final.weights_len = 5;
+    char *msg = nc_wire_result(&a);
+    assert_int_equal(nc_wire_parse_result(msg, "w2@node", &b, &err), NC_OK);
+    assert_true(b.is_final);
+    assert_int_equal(b.final.weights_len, 5);
+    assert_memory_equal(b.final.weights, "NCWEI", 5);
+    assert_int_equal(b.n_epochs, 1);
+    assert_true(b.epochs[0].test_accuracy == 0.75);
+    char *crafted = spoil(msg, "final_epochs_done 3", "final_epochs_done 4");
+    expect_refusal(nc_wire_parse_result(crafted, "w2@node", &b, &err), &err,
+                   "w2@node: stage 2 result with status ok, 1 epoch rows (epoch 3) and its weights "
+                   "after 4 epochs: inconsistent");
+    free(crafted);
+    crafted = spoil(msg, "status ok", "status pruned");
+    expect_refusal(nc_wire_parse_result(crafted, "w2@node", &b, &err), &err,
+                   "w2@node: result field 'status': expected ok, diverged, refused or error, "
+                   "found 'pruned'");
+    free(crafted);
+    free(msg);
+    nc_exec_result_free(&a);
+    nc_exec_result_free(&b);
+}
+
 static void test_hello_checks(void **state)
 {
     (void)state;
@@ -651,6 +832,172 @@ static void test_correlate_workers(void **state)
     free(a);
 }
 
+/* ---- Stage 2 on the workers ------------------------------------------------------ */
+
+/* The search runs once (stage 2 off); each stage-2 test trains its front in
+ * a copy of that folder, 40 epochs: long enough to kill mid-way. Runs start
+ * in dir/NAME, so the output folder (runs/train) is the same setting in
+ * every copy and the pipeline may resume there. */
+#define S2_EPOCHS "--set final_training.epochs=40"
+
+static void s2_command(const char *name, const char *mpi, const char *args, char *buf,
+                       size_t size)
+{
+    char prefix[600] = "";
+    if (mpi)
+        snprintf(prefix, sizeof prefix, MPI_ENV "'%s' -np %s --oversubscribe ",
+                 NC_TEST_MPIEXEC, mpi);
+    snprintf(buf, size, "cd '%s/%s' && exec %s'%s' run '%s' --quiet %s", dir, name, prefix,
+             NC_TEST_CLI, cfg_path, args ? args : "");
+}
+
+/* dir/NAME with a copy of the searched folder (made once). */
+static void s2_copy(const char *name)
+{
+    char cmd[4096], base[1024];
+    snprintf(base, sizeof base, "%s/s2base/runs/train/results.db", dir);
+    if (access(base, F_OK) != 0) {
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/s2base'", dir);
+        assert_int_equal(system(cmd), 0);
+        s2_command("s2base", NULL, "--set final_training.epochs=0", cmd, sizeof cmd);
+        char *err = NULL;
+        if (nc_test_run(cmd, NULL, &err) != 0)
+            fail_msg("the search for stage 2 failed: %s", err);
+        free(err);
+    }
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -a '%s/s2base/runs' '%s/%s/'", dir, name,
+             dir, dir, name);
+    assert_int_equal(system(cmd), 0);
+}
+
+static pid_t s2_spawn(const char *name, const char *args)
+{
+    char cmd[4096];
+    s2_command(name, NULL, args, cmd, sizeof cmd);   /* "cd ... && exec ..." */
+    return spawn_command(cmd, name);
+}
+
+/* Waits until NAME's stage 2 has stored k epochs (or pid ended). */
+static int s2_wait(pid_t pid, const char *run_dir, long long k)
+{
+    for (int i = 0; i < 6000; i++) {
+        char *t = db_text(run_dir, "SELECT count(*) FROM final_epochs");
+        long long v = t ? atoll(t) : -1;
+        free(t);
+        if (v >= k)
+            return 1;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 0;
+        sleep_ms(5);
+    }
+    return 0;
+}
+
+/* The uninterrupted serial stage 2, the reference of the others. */
+static void s2_reference(void)
+{
+    static int done;
+    if (done)
+        return;
+    s2_copy("s2s");
+    char cmd[4096], *err = NULL;
+    s2_command("s2s", NULL, S2_EPOCHS, cmd, sizeof cmd);
+    if (nc_test_run(cmd, NULL, &err) != 0)
+        fail_msg("serial stage 2 failed: %s", err);
+    free(err);
+    char *rows = db_text("s2s/runs/train", "SELECT count(*) FROM final_epochs");
+    assert_non_null(rows);
+    assert_true(atoi(rows) >= 80);   /* two members or more, 40 epochs each */
+    free(rows);
+    done = 1;
+}
+
+/* Stage 2 trains on the workers: each epoch says which worker trained it,
+ * the weights are those of the serial run; kill -9 of a worker in stage 2
+ * restarts it and redoes that epoch. */
+static void test_stage2_kill_worker(void **state)
+{
+    (void)state;
+    s2_reference();
+    s2_copy("s2w");
+    pid_t pid = s2_spawn("s2w", "--workers 2 " S2_EPOCHS);
+    assert_true(s2_wait(pid, "s2w/runs/train", 3));
+    int worker = 0;
+    for (int i = 0; i < 200 && !worker; i++, sleep_ms(5))
+        worker = find_process(cfg_path, pid, -1);
+    assert_true(worker > 0);
+    assert_int_equal(kill(worker, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char *err = read_err("s2w");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("stage 2 with a killed worker failed: %s", err);
+    if (!strstr(err, "died (pid") || !strstr(err, "killed by signal 9"))
+        fail_msg("no line about the killed worker: %s", err);
+    free(err);
+    assert_same_run("s2s/runs/train", "s2w/runs/train");
+    /* both workers trained epochs, and the rows say so */
+    char *who = db_text("s2w/runs/train",
+                        "SELECT count(DISTINCT worker) || ' ' || sum(worker NOT LIKE 'w_@%')"
+                        " FROM final_epochs");
+    assert_non_null(who);
+    assert_string_equal(who, "2 0");
+    free(who);
+}
+
+/* kill -9 of the coordinator in stage 2: the workers end with it; the run
+ * resumes under MPI (serially without MPI) from the last checkpoints. */
+static void test_stage2_kill_coordinator(void **state)
+{
+    (void)state;
+    s2_reference();
+    s2_copy("s2c");
+    pid_t pid = s2_spawn("s2c", "--workers 2 " S2_EPOCHS);
+    assert_true(s2_wait(pid, "s2c/runs/train", 5));
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    int left = 1;
+    for (int i = 0; i < 300 && left; i++, sleep_ms(10))
+        left = find_process(cfg_path, 0, -1);
+    assert_int_equal(left, 0);   /* its workers died with it */
+    char *rows = db_text("s2c/runs/train", "SELECT count(*) FROM final_epochs");
+    assert_non_null(rows);
+    assert_true(atoi(rows) < 80);   /* killed before the end */
+    free(rows);
+    char cmd[4096], *err = NULL;
+    s2_command("s2c", have_mpi() ? "3" : NULL, S2_EPOCHS, cmd, sizeof cmd);
+    if (nc_test_run(cmd, NULL, &err) != 0)
+        fail_msg("resuming stage 2 failed: %s", err);
+    free(err);
+    assert_same_run("s2s/runs/train", "s2c/runs/train");
+}
+
+/* A checkpoint spoiled on disk stops stage 2 with a line naming the file,
+ * serially and on workers alike (raising final_training.epochs after a
+ * finished stage 2 resumes from front/<id>.bin). */
+static void test_stage2_bad_checkpoint(void **state)
+{
+    (void)state;
+    s2_reference();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/s2x' && cp -a '%s/s2s/runs' '%s/s2x/' && "
+             "f=$(ls '%s/s2x/runs/train/front/'*.bin | head -1) && "
+             "printf 'X' | dd of=\"$f\" bs=1 seek=100 conv=notrunc 2>/dev/null",
+             dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    static const char *const how[] = {NULL, "--workers 2"};
+    for (int i = 0; i < 2; i++) {
+        char args[256], *err = NULL;
+        snprintf(args, sizeof args, "--set final_training.epochs=41 %s", how[i] ? how[i] : "");
+        s2_command("s2x", NULL, args, cmd, sizeof cmd);
+        assert_int_equal(nc_test_run(cmd, NULL, &err), 1);
+        if (!strstr(err, "runs/train/front/") || !strstr(err, "checksum mismatch"))
+            fail_msg("%s: no line naming the spoiled checkpoint: %s", args, err);
+        free(err);
+    }
+}
+
 /* IDX files of n images (size x size) with the given first pixel. */
 static void write_idx(const char *folder, int n, int size, int first)
 {
@@ -717,6 +1064,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_result_round_trip),
         cmocka_unit_test(test_wire_refusals),
+        cmocka_unit_test(test_wire_stage2),
         cmocka_unit_test(test_hello_checks),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_workers_usage),
@@ -726,6 +1074,9 @@ int main(void)
         cmocka_unit_test(test_kill_mpi_rank),
         cmocka_unit_test(test_mpi_different_dataset),
         cmocka_unit_test(test_correlate_workers),
+        cmocka_unit_test(test_stage2_kill_worker),
+        cmocka_unit_test(test_stage2_kill_coordinator),
+        cmocka_unit_test(test_stage2_bad_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,18 +101,33 @@ static int write_checkpoint(const char *path, const unsigned char *data, size_t 
     return NC_OK;
 }
 
+/* Removes what a kill can leave of a finished member's epochs: an older
+ * checkpoint whose unlink the kill prevented, a half-written .tmp. */
+static void remove_leftovers(const stage *g, const member *m)
+{
+    for (int e = 1; e <= m->rec.epochs_done; e++) {
+        char rel[300], path[NC_PATH_MAX + 310];
+        epoch_file(m, e, rel, sizeof rel);
+        path_of(g, rel, path, sizeof path);
+        unlink(path);
+        strcat(path, ".tmp");
+        unlink(path);
+    }
+}
+
 /* Gives the finished weights their final name (also after a kill right
  * after the commit that finished them). */
 static int finish_file(const stage *g, const member *m, nc_error *err)
 {
     char rel[300], from[NC_PATH_MAX + 300], to[NC_PATH_MAX + 300];
     path_of(g, m->rec.weights, to, sizeof to);
-    if (access(to, F_OK) == 0)
-        return NC_OK;
-    epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
-    path_of(g, rel, from, sizeof from);
-    if (rename(from, to) != 0)
-        return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot rename to %s", from, to);
+    if (access(to, F_OK) != 0) {
+        epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
+        path_of(g, rel, from, sizeof from);
+        if (rename(from, to) != 0)
+            return nc_error_set(err, NC_ERR_INTERNAL, "%s: cannot rename to %s", from, to);
+    }
+    remove_leftovers(g, m);
     return NC_OK;
 }
 
