@@ -4,12 +4,15 @@
 # building into build/ (Debian's Fashion-MNIST for the fmnist and thread
 # figures); it takes about 15 minutes on 2 quiet cores.
 #
-#   bash bench/scale.sh [synthetic|fmnist|sample|threads]...   (default: all)
+#   bash bench/scale.sh [synthetic|fmnist|stage2|sample|threads]...   (default: all)
 #
 # synthetic: examples/synthetic-quick.cfg at training.threads=1, serial vs
 #            --workers 2 vs mpirun -np 3 (pareto.csv must be identical)
-# fmnist:    the README's main job, serial with default threads vs
-#            --workers 2 --set training.threads=1
+# fmnist:    the README's main job, serial (training.threads 0 = automatic,
+#            and 1) vs --workers 2 vs mpirun -np 3 (threads 1; pareto.csv
+#            must be identical at threads 1)
+# stage2:    stage 2 alone (final_training.epochs=3) on the main job's front,
+#            serial vs --workers 2 (threads 1; front/*.bin must be identical)
 # sample:    candidates per hour on a sample of the default search space
 #            (nascaps correlate, 6 samples, 1 epoch on 1,000 images),
 #            serial vs --workers 2
@@ -29,7 +32,7 @@ timed() {   # NAME CMD...: prints NAME_s and the load average when it ended
   echo "${name}_load $(load)"
 }
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(synthetic fmnist sample threads)
+[ ${#what[@]} -eq 0 ] && what=(synthetic fmnist stage2 sample threads)
 for w in "${what[@]}"; do
   case $w in
   synthetic)
@@ -46,9 +49,38 @@ for w in "${what[@]}"; do
     ;;
   fmnist)
     C=examples/fmnist-quick.cfg
-    timed fmnist_serial "$B" run $C --quiet --set "output.dir=\"$OUT/f1\""
+    timed fmnist_serial_threads_auto "$B" run $C --quiet --workers 0 --set training.threads=0 \
+      --set "output.dir=\"$OUT/f0\""
+    timed fmnist_serial_threads1 "$B" run $C --quiet --workers 0 --set training.threads=1 \
+      --set "output.dir=\"$OUT/f1\""
     timed fmnist_workers2_threads1 "$B" run $C --quiet --workers 2 --set training.threads=1 \
       --set "output.dir=\"$OUT/f2\""
+    cmp "$OUT/f1/pareto.csv" "$OUT/f2/pareto.csv" && echo "fmnist_workers2_identical 1"
+    if command -v mpirun >/dev/null; then
+      timed fmnist_mpi3_threads1 mpirun --oversubscribe -np 3 "$B" run $C --quiet \
+        --set training.threads=1 --set "output.dir=\"$OUT/f3\""
+      cmp "$OUT/f1/pareto.csv" "$OUT/f3/pareto.csv" && echo "fmnist_mpi3_identical 1"
+    fi
+    ;;
+  stage2)
+    # the search once without stage 2, then stage 2 alone in two copies of
+    # its folder (runs start in the copy: output.dir is the default)
+    C="$PWD/examples/fmnist-quick.cfg"
+    mkdir -p "$OUT/base"
+    (cd "$OUT/base" && "$B" run "$C" --quiet --set final_training.epochs=0 >/dev/null 2>&1)
+    for how in serial workers2; do
+      cp -a "$OUT/base" "$OUT/st_$how"
+      n=0; [ $how = workers2 ] && n=2
+      (cd "$OUT/st_$how" && timed stage2_$how "$B" run "$C" --quiet --workers $n \
+        --set final_training.epochs=3)
+    done
+    echo "stage2_members $(sqlite3 "$OUT/st_serial/runs/fmnist-quick/results.db" \
+      'SELECT count(*) FROM final')"
+    same=1
+    for f in "$OUT"/st_serial/runs/fmnist-quick/front/*; do
+      cmp -s "$f" "$OUT/st_workers2/runs/fmnist-quick/front/$(basename "$f")" || same=0
+    done
+    echo "stage2_front_identical $same"
     ;;
   sample)
     cat >"$OUT/sample.cfg" <<'CFG'

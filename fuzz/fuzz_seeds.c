@@ -10,6 +10,7 @@
 #include <matio.h>
 #include <zlib.h>
 
+#include "exec/exec.h"
 #include "fuzz_net.h"
 #include "nascaps/train.h"
 
@@ -154,6 +155,57 @@ static void weights_seed(void)
     nc_registry_free(reg);
 }
 
+/* The protocol's messages: a hello, a search job with a pruning plan, a
+ * stage-2 job and result with their state, a search result. */
+static void wire_seeds(void)
+{
+    char *m = nc_wire_hello("w2@node", 1, 0x1234, 0x5678, "dataset.path = /d", NULL);
+    put("wire", "hello", m, strlen(m));
+    free(m);
+    static nc_exec_job job;
+    job.slot = 3;
+    job.epochs = 2;
+    job.trains = 1;
+    snprintf(job.genotype, sizeof job.genotype, "%s", NC_FUZZ_NET_CHR);
+    job.prune.epochs = 2;
+    job.prune.min_acc[0] = 0.25;
+    snprintf(job.prune.why[0], sizeof job.prune.why[0], "member 0123456789ab");
+    m = nc_wire_job(&job);
+    put("wire", "job", m, strlen(m));
+    free(m);
+    unsigned char bytes[17] = "NCWEIGHT\1\0\0\0abcde";
+    float adam[4] = {0.5f, -1e-20f, 3.0f, 0.0f};
+    nc_final_state st = {1, {{1, 2, 3, 4}}, {{5, 6, 7, 8}}, 42, bytes, sizeof bytes, adam, 2,
+                         "runs/x/front/0123456789ab.e1.bin"};
+    job.prune.epochs = 0;
+    job.final = &st;
+    m = nc_wire_job(&job);
+    put("wire", "job-final", m, strlen(m));
+    free(m);
+    nc_exec_result r;
+    nc_error err;
+    if (nc_exec_result_init(&r, &err))
+        exit(1);
+    r.slot = 3;
+    r.threads = 1;
+    snprintf(r.worker, sizeof r.worker, "w1@node");
+    snprintf(r.rec.status, sizeof r.rec.status, "ok");
+    snprintf(r.rec.genotype, sizeof r.rec.genotype, "%s", NC_FUZZ_NET_CHR);
+    r.n_epochs = 1;
+    r.epochs[0] = (nc_epoch_rec){2, 1, 0.5, 0.25, 0.75, 0.5, 1.0};
+    m = nc_wire_result(&r);
+    put("wire", "result", m, strlen(m));
+    free(m);
+    r.is_final = 1;
+    r.final = st;
+    r.final.epochs_done = 2;
+    m = nc_wire_result(&r);
+    put("wire", "result-final", m, strlen(m));
+    free(m);
+    memset(&r.final, 0, sizeof r.final);   /* borrowed above */
+    nc_exec_result_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -167,5 +219,6 @@ int main(int argc, char **argv)
     cifar_seeds();
     svhn_seeds();
     weights_seed();
+    wire_seeds();
     return 0;
 }

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 out="${NASCAPS_FUZZ_DIR:-build-fuzz}"
-harnesses="${NASCAPS_FUZZ_ONLY:-genotype pipeline idx cifar svhn weights report}"
+harnesses="${NASCAPS_FUZZ_ONLY:-genotype pipeline idx cifar svhn weights report wire}"
 jobs="${NASCAPS_FUZZ_BUILD_JOBS:-2}"
 
 echo "== build the harnesses in $out (clang, -fsanitize=fuzzer,address,undefined)"
