@@ -277,6 +277,10 @@ static const char *find_line(const char *msg, const char *key, char *buf, size_t
                 n = size - 1;
             memcpy(buf, v, n);
             buf[n] = '\0';
+            /* a CR is a space, as wb_text writes values, so that what
+             * is accepted survives being sent on (fuzz_wire) */
+            for (char *c = buf; (c = strchr(c, '\r')) != NULL; c++)
+                *c = ' ';
             return buf;
         }
         q = end ? end + 1 : NULL;
