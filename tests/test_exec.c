@@ -653,6 +653,17 @@ static void test_threads(void **state)
     assert_int_equal(nc_exec_threads(&s, (int)cores * 4), 1);
     s.training.threads = 5;
     assert_int_equal(nc_exec_threads(&s, 2), 5);
+    /* what a result records: the threads its training used */
+    nc_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.max_threads = 3;
+    assert_int_equal(nc_train_threads_of(&o, 100000), 1);
+    assert_int_equal(nc_train_threads_of(&o, NC_TRAIN_ONE_THREAD_MACS), 3);
+    o.threads = 2;
+    assert_int_equal(nc_train_threads_of(&o, NC_TRAIN_ONE_THREAD_MACS), 2);
+    o.threads = 0;
+    o.max_threads = 0;
+    assert_int_equal(nc_train_threads_of(&o, NC_TRAIN_ONE_THREAD_MACS), (int)cores);
 }
 
 /* ---- End to end ---------------------------------------------------------------- */

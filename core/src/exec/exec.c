@@ -10,6 +10,7 @@
 
 #include "exec/exec.h"
 #include "nascaps/settings.h"
+#include "train/train_internal.h"
 
 int nc_exec_result_init(nc_exec_result *r, nc_error *err)
 {
@@ -119,7 +120,7 @@ static int final_epoch(const nc_exec_env *env, const nc_exec_job *job, nc_exec_r
     double t0 = nc_run_now();
     int rc = nc_run_final_epoch(&ev, env->threads, job->genotype, job->final, e->status,
                                 sizeof e->status, e->reason, sizeof e->reason, &r->epochs[0],
-                                &r->final, &r->stopped, err);
+                                &r->final, &r->threads, &r->stopped, err);
     if (rc || r->stopped)
         return rc;
     e->seconds = nc_run_now() - t0;
@@ -172,8 +173,11 @@ int nc_exec_evaluate(const nc_exec_env *env, const nc_exec_job *job, nc_exec_res
     nc_eval_env ev = env->eval;
     ev.topt = &topt;
     ev.trains = job->trains;
-    return nc_run_evaluate(&ev, &g, e, r->epochs, NC_EXEC_MAX_EPOCHS, &r->n_epochs, &r->stopped,
-                           err);
+    rc = nc_run_evaluate(&ev, &g, e, r->epochs, NC_EXEC_MAX_EPOCHS, &r->n_epochs, &r->stopped,
+                         err);
+    /* the threads its training used (as the trainer chose them) */
+    r->threads = nc_train_threads_of(&topt, e->macs);
+    return rc;
 }
 
 /* ---- Serial: the calling process evaluates, in submit order ------------------ */
@@ -217,7 +221,6 @@ static int serial_collect(void *h, nc_exec_result *r, nc_error *err)
     int rc = nc_exec_evaluate(x->env, &x->queue[x->head++], r, err);
     x->busy += nc_run_now() - t0;
     snprintf(r->worker, sizeof r->worker, "serial");
-    r->threads = x->env->s->training.threads;
     return rc;
 }
 

@@ -417,11 +417,12 @@ int nc_exec_serve(const nc_exec_env *env, const char *name, const char *start_er
             break;
         nc_error why;
         nc_error_clear(&why);
-        if (nc_exec_evaluate(env, &job, &r, &why))
+        if (nc_exec_evaluate(env, &job, &r, &why)) {
             failed_result(env, &job, &why, name, &r);
+            r.threads = env->threads;
+        }
         nc_final_state_free(&state);
         snprintf(r.worker, sizeof r.worker, "%s", name);
-        r.threads = env->threads;
         char *out = nc_wire_result(&r);
         if (!out) {
             rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "run/run_internal.h"
+#include "train/train_internal.h"
 
 #define MAX_EPOCH_ROWS 1024
 
@@ -59,7 +60,7 @@ int nc_run_baselines(const nc_eval_env *env, nc_store *st, const nc_settings *s,
                 break;
             /* evaluated in this process, whatever the transport: as the
              * serial executor records its results */
-            nc_run_rec_worker(e, "serial", s->training.threads);
+            nc_run_rec_worker(e, "serial", nc_train_threads_of(env->topt, e->macs));
             if ((rc = nc_store_eval_add(st, e, ep, n_ep, err)))
                 break;
         }

@@ -174,7 +174,7 @@ static int save_state(epoch_run *m, const nc_final_state *in, nc_final_state *ou
 int nc_run_final_epoch(const nc_eval_env *env, int max_threads, const char *genotype,
                        const nc_final_state *in, char *status, size_t status_size,
                        char *reason, size_t reason_size, nc_epoch_rec *row, nc_final_state *out,
-                       int *stopped, nc_error *err)
+                       int *threads, int *stopped, nc_error *err)
 {
     epoch_run m;
     memset(&m, 0, sizeof m);
@@ -217,11 +217,12 @@ int nc_run_final_epoch(const nc_eval_env *env, int max_threads, const char *geno
     }
     if (in->epochs_done > 0 && (rc = restore(&m, in, err)))
         goto out;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (max_threads <= 0)
-        max_threads = cores > 0 && cores < 1024 ? (int)cores : 1;
-    nc_nn_set_threads(nc_train_auto_threads(s->training.threads,
-                                            nc_net_get_info(m.net)->macs, max_threads));
+    nc_train_opts topt;
+    memset(&topt, 0, sizeof topt);
+    topt.threads = s->training.threads;
+    topt.max_threads = max_threads;
+    *threads = nc_train_threads_of(&topt, nc_net_get_info(m.net)->macs);
+    nc_nn_set_threads(*threads);
     if ((rc = alloc_batch(&m, err)))
         goto out;
     int diverged = 0;

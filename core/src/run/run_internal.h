@@ -240,14 +240,15 @@ typedef struct nc_final_state {
 void nc_final_state_free(nc_final_state *f);
 
 /* The worker's half (final_epoch.c): trains genotype one epoch from in,
- * with the search's training settings (threads: training.threads, else
- * the automatic choice bounded by max_threads). status "ok" (out holds
+ * with the search's training settings (*threads: those it used,
+ * training.threads, else the automatic choice bounded by max_threads, 0:
+ * the machine's cores). status "ok" (out holds
  * the state after it and row the epoch's figures), "diverged" or
  * "refused" (reason says why); *stopped when the stop hook cut it. */
 int nc_run_final_epoch(const nc_eval_env *env, int max_threads, const char *genotype,
                        const nc_final_state *in, char *status, size_t status_size,
                        char *reason, size_t reason_size, nc_epoch_rec *row, nc_final_state *out,
-                       int *stopped, nc_error *err);
+                       int *threads, int *stopped, nc_error *err);
 
 struct nc_executor;
 /* Trains every front member (eval ids) final_training.epochs on the

@@ -21,6 +21,11 @@
 /* The threads a training uses: threads when > 0, else by the network's
  * forward MACs per image on a machine of `cores` cores. */
 int nc_train_auto_threads(int threads, int64_t macs, int cores);
+/* The threads a training with opt uses for a network of macs forward
+ * MACs: opt->threads, else the automatic choice bounded by
+ * opt->max_threads (0: the machine's cores). */
+struct nc_train_opts;
+int nc_train_threads_of(const struct nc_train_opts *opt, int64_t macs);
 
 /* ---- The reconstruction decoder (docs/TRAINING.md, "Decoder") ------------ */
 

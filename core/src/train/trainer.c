@@ -153,7 +153,7 @@ int nc_train_auto_threads(int threads, int64_t macs, int cores)
     return macs < NC_TRAIN_ONE_THREAD_MACS ? 1 : cores;
 }
 
-static int threads_of(const nc_train_opts *opt, int64_t macs)
+int nc_train_threads_of(const nc_train_opts *opt, int64_t macs)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     int cores = opt->max_threads > 0 ? opt->max_threads : n > 0 && n < 1024 ? (int)n : 1;
@@ -357,7 +357,7 @@ int nc_train(nc_registry *reg, nc_data *data, const nc_genotype *g, const char *
     }
     const nc_net_info *info = nc_net_get_info(r.net);
     res->memory = info->memory;
-    nc_nn_set_threads(threads_of(opt, res->macs));
+    nc_nn_set_threads(nc_train_threads_of(opt, res->macs));
     char gstr[NC_GENOTYPE_STRING_MAX + 32];
     nc_genotype_to_string(g, gstr + 14, sizeof gstr - 14);
     memcpy(gstr, "train.shuffle:", 14);
