@@ -704,6 +704,18 @@ static void test_transports_agree(void **state)
     /* and each evaluation says who evaluated it */
     assert_evaluated_by("serial", 0);
     assert_evaluated_by("w3", 3);
+    /* and the report's workers table shows them */
+    char rp[1024];
+    snprintf(rp, sizeof rp, "%s/w3/report/report.html", dir);
+    char *page = nc_test_read_file(rp, NULL);
+    const char *table = strstr(page, "<h2>Workers</h2>");
+    assert_non_null(table);
+    for (int k = 1; k <= 3; k++) {
+        char cell[96];
+        snprintf(cell, sizeof cell, "<tr><td>w%d@", k);
+        assert_non_null(strstr(table, cell));
+    }
+    free(page);
     if (!have_mpi()) {
         /* this build has no MPI module: a run under mpirun says so */
         char cmd[4096];

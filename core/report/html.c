@@ -190,6 +190,31 @@ static void run_summary(page *b, const nc_report_data *d)
     add(b, ", reference point %.6g.</p>\n", r->hv_reference);
 }
 
+/* Who evaluated: per worker, its evaluations and stage-2 epochs. */
+static void workers_table(page *b, const nc_report_data *d)
+{
+    double total = 0;
+    for (int i = 0; i < d->n_workers; i++)
+        total += d->workers[i].train_seconds + d->workers[i].final_seconds;
+    add(b, "<h2>Workers</h2>\n<table><tr><th>worker</th><th>evaluations</th>"
+           "<th>training hours</th><th>stage-2 epochs</th><th>stage-2 hours</th>"
+           "<th>share of the training</th><th>threads</th></tr>\n");
+    for (int i = 0; i < d->n_workers; i++) {
+        const nc_report_worker *w = &d->workers[i];
+        double mine = w->train_seconds + w->final_seconds;
+        add(b, "<tr><td>");
+        esc(b, w->name);
+        add(b, "</td><td>%lld</td><td>%.3f</td><td>%lld</td><td>%.3f</td><td>%.0f%%</td>",
+            (long long)w->evaluations, w->train_seconds / 3600.0, (long long)w->final_epochs,
+            w->final_seconds / 3600.0, total > 0 ? 100.0 * mine / total : 0.0);
+        if (w->threads_min == w->threads_max)
+            add(b, "<td>%d</td></tr>\n", w->threads_min);
+        else
+            add(b, "<td>%d-%d</td></tr>\n", w->threads_min, w->threads_max);
+    }
+    add(b, "</table>\n");
+}
+
 static void generation_table(page *b, const nc_report_data *d)
 {
     const nc_run_report *r = d->run;
@@ -336,6 +361,8 @@ char *nc_report_html(nc_report_data *const *runs, int n, const nc_figures *f)
     if (n == 1 && runs[0]->run) {
         generation_table(&b, runs[0]);
         front_table(&b, runs[0]);
+        if (runs[0]->n_workers)
+            workers_table(&b, runs[0]);
         if (f->baselines.n_cols)
             baselines_tables(&b, runs[0], f);
     }

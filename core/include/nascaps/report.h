@@ -61,7 +61,22 @@ typedef struct nc_report_data {
     nc_report_gen *gens;         /* run->n_generations entries (NULL without run) */
     int correlate;               /* evaluations of a correlate study are present */
     int n_baselines;             /* evaluations with a baseline name */
+    /* Appended: who evaluated (docs/SCALE.md), by worker name; none for a
+     * results.db that records no worker. */
+    int n_workers;
+    struct nc_report_worker *workers;
 } nc_report_data;
+
+/* What one worker did in a run: its search (or correlate) evaluations
+ * and stage-2 epochs. */
+typedef struct nc_report_worker {
+    char name[96];               /* "w2@host", "serial" */
+    int64_t evaluations;
+    double train_seconds;        /* their summed training time */
+    int64_t final_epochs;        /* stage-2 epochs it trained */
+    double final_seconds;
+    int threads_min, threads_max;   /* training threads its results used */
+} nc_report_worker;
 
 int nc_report_data_load(const char *dir, nc_report_data **out, nc_error *err);
 void nc_report_data_free(nc_report_data *d);

@@ -30,6 +30,7 @@ void nc_report_data_free(nc_report_data *d)
             free(d->gens[g].front);
     free(d->gens);
     free(d->evals);
+    free(d->workers);
     nc_report_free(d->run);
     free(d->pipeline_text);
     free(d->dir);
@@ -313,6 +314,107 @@ static int read_baselines(nc_store *st, nc_report_data *d, nc_error *err)
     return rc;
 }
 
+/* 1 when table has the column (a results.db from before the worker
+ * columns has not). */
+static int has_column(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *s;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                           &s, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        found = sqlite3_column_int(s, 0) > 0;
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* The entry of worker name, added when new; NULL out of memory. */
+static nc_report_worker *worker_entry(nc_report_data *d, const char *name, int *cap)
+{
+    for (int i = 0; i < d->n_workers; i++)
+        if (!strcmp(d->workers[i].name, name))
+            return &d->workers[i];
+    if (d->n_workers == *cap) {
+        int grown_cap = *cap ? 2 * *cap : 8;
+        nc_report_worker *grown = realloc(d->workers, (size_t)grown_cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        d->workers = grown;
+        *cap = grown_cap;
+    }
+    nc_report_worker *w = &d->workers[d->n_workers++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->threads_min = INT32_MAX;
+    return w;
+}
+
+/* Per worker: evaluations (or stage-2 epochs), seconds, threads range. */
+static int read_workers(sqlite3 *db, const char *path, nc_report_data *d, nc_error *err)
+{
+    static const char *const sql[2] = {
+        "SELECT worker, count(*), total(train_seconds), min(threads), max(threads) FROM "
+        "evaluations WHERE worker IS NOT NULL GROUP BY worker ORDER BY worker",
+        "SELECT worker, count(*), total(seconds), min(threads), max(threads) FROM final_epochs "
+        "WHERE worker IS NOT NULL GROUP BY worker ORDER BY worker"};
+    static const char *const table[2] = {"evaluations", "final_epochs"};
+    int cap = 0, rc = NC_OK;
+    for (int k = 0; k < 2 && !rc; k++) {
+        if (!has_column(db, table[k], "worker") || !has_column(db, table[k], "threads"))
+            continue;
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, sql[k], -1, &s, NULL) != SQLITE_OK)
+            return nc_error_set(err, NC_ERR_INPUT, "%s: cannot read the %s' workers: %s", path,
+                                table[k], sqlite3_errmsg(db));
+        int step;
+        while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            const unsigned char *name = sqlite3_column_text(s, 0);
+            int64_t n = sqlite3_column_int64(s, 1);
+            double secs = sqlite3_column_double(s, 2);
+            int tmin = sqlite3_column_int(s, 3), tmax = sqlite3_column_int(s, 4);
+            size_t len = name ? strlen((const char *)name) : 0;
+            int printable = len > 0 && len < sizeof d->workers[0].name;
+            for (size_t i = 0; printable && i < len; i++)
+                printable = name[i] >= 0x20 && name[i] < 0x7f;
+            if (!printable || n < 1 || !(secs >= 0 && secs < 1e15) || tmin < 0 ||
+                tmax > (1 << 20) || tmin > tmax) {
+                char shown[41];   /* one line: other bytes shown as '?' */
+                size_t m = 0;
+                for (; name && m < len && m + 1 < sizeof shown; m++)
+                    shown[m] = name[m] >= 0x20 && name[m] < 0x7f ? (char)name[m] : '?';
+                shown[m] = '\0';
+                rc = nc_error_set(err, NC_ERR_INPUT,
+                                  "%s: %s: a worker record that cannot be (name '%s', %lld "
+                                  "rows, %g s, threads %d..%d)",
+                                  path, table[k], shown, (long long)n, secs, tmin, tmax);
+                break;
+            }
+            nc_report_worker *w = worker_entry(d, (const char *)name, &cap);
+            if (!w) {
+                rc = nc_error_set(err, NC_ERR_INTERNAL, "out of memory");
+                break;
+            }
+            if (k == 0) {
+                w->evaluations = n;
+                w->train_seconds = secs;
+            } else {
+                w->final_epochs = n;
+                w->final_seconds = secs;
+            }
+            w->threads_min = tmin < w->threads_min ? tmin : w->threads_min;
+            w->threads_max = tmax > w->threads_max ? tmax : w->threads_max;
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = nc_error_set(err, NC_ERR_INPUT, "%s: cannot read the %s' workers: %s", path,
+                              table[k], sqlite3_errmsg(db));
+        sqlite3_finalize(s);
+    }
+    return rc;
+}
+
 static int load(nc_store *st, nc_report_data *d, nc_error *err)
 {
     sqlite3 *db = nc_store_sqlite(st);
@@ -332,6 +434,8 @@ static int load(nc_store *st, nc_report_data *d, nc_error *err)
         rc = read_epochs(db, path, d, err);
     if (!rc)
         rc = read_baselines(st, d, err);
+    if (!rc)
+        rc = read_workers(db, path, d, err);
     if (!rc && d->run)
         rc = read_generations(st, d, err);
     return rc;
