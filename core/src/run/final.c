@@ -39,6 +39,7 @@ typedef struct stage {
     nc_executor *x;
     member *m;
     int n, epochs, inflight;
+    int *order, next;        /* members by MACs, the next one to start */
 } stage;
 
 static void path_of(const stage *g, const char *rel, char *buf, size_t size)
@@ -131,8 +132,9 @@ static int finish_file(const stage *g, const member *m, nc_error *err)
     return NC_OK;
 }
 
-/* Reads member i's records; *active when it has epochs to train, its
- * state then ready for the next job. */
+/* Reads member i's records; active when it has epochs to train. Its
+ * checkpoint is read when it starts (start()), so the coordinator holds
+ * the weights of at most one member per worker. */
 static int prepare(stage *g, int i, int64_t eval_id, nc_error *err)
 {
     member *m = &g->m[i];
@@ -155,30 +157,69 @@ static int prepare(stage *g, int i, int64_t eval_id, nc_error *err)
         snprintf(salt, sizeof salt, "final.augment:%s", m->e.genotype);
         nc_rng_derive(&m->rec.augment, s->seed, salt);
     }
+    free(m->rec.adam_read);   /* read again when it starts */
+    m->rec.adam_read = NULL;
+    /* final_training.epochs raised after a finished stage 2: go on */
+    snprintf(m->rec.status, sizeof m->rec.status, "training");
+    m->active = 1;
+    return NC_OK;
+}
+
+/* Member i's state from its records: the checkpoint file, Adam's state
+ * from the store (read now, not kept since prepare()). */
+static int load_state(stage *g, member *m, nc_error *err)
+{
     nc_final_state *st = &m->state;
+    nc_final_state_free(st);
     st->epochs_done = m->rec.epochs_done;
     st->shuffle = m->rec.shuffle;
     st->augment = m->rec.augment;
     st->adam_step = m->rec.adam_step;
-    if (m->rec.epochs_done > 0) {
-        char rel[300], path[NC_PATH_MAX + 300];
-        path_of(g, m->rec.weights, path, sizeof path);
-        if (access(path, F_OK) != 0) {
-            /* finished, but killed before front/<id>.bin took the last
-             * epoch's name; final_training.epochs since raised */
-            epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
-            path_of(g, rel, path, sizeof path);
-        }
-        snprintf(st->origin, sizeof st->origin, "%s", path);
-        if ((rc = read_checkpoint(path, st, err)))
-            return rc;
-        st->adam = m->rec.adam_read;   /* the state owns them now */
-        st->adam_count = m->rec.adam_count;
-        m->rec.adam_read = NULL;
+    if (m->rec.epochs_done == 0)
+        return NC_OK;
+    char rel[300], path[NC_PATH_MAX + 300];
+    path_of(g, m->rec.weights, path, sizeof path);
+    if (access(path, F_OK) != 0) {
+        /* finished, but killed before front/<id>.bin took the last
+         * epoch's name; final_training.epochs since raised */
+        epoch_file(m, m->rec.epochs_done, rel, sizeof rel);
+        path_of(g, rel, path, sizeof path);
     }
-    /* final_training.epochs raised after a finished stage 2: go on */
-    snprintf(m->rec.status, sizeof m->rec.status, "training");
-    m->active = 1;
+    snprintf(st->origin, sizeof st->origin, "%s", path);
+    int rc = read_checkpoint(path, st, err);
+    if (rc)
+        return rc;
+    nc_final_rec again;
+    int found = 0;
+    memset(&again, 0, sizeof again);
+    if ((rc = nc_store_final_get(g->env->st, m->rec.eval_id, &again, &found, err)))
+        return rc;
+    if (!found || again.epochs_done != m->rec.epochs_done) {
+        free(again.adam_read);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: stage 2 record of %s changed while "
+                            "the run held the lock", nc_store_path(g->env->st), m->e.gid);
+    }
+    st->adam = again.adam_read;   /* the state owns them now */
+    st->adam_count = again.adam_count;
+    return NC_OK;
+}
+
+static int submit(stage *g, int i, nc_error *err);
+
+/* Starts members, largest first, while a worker would be idle. */
+static int start_next(stage *g, nc_error *err)
+{
+    int workers = g->x->ops->workers(g->x->h);
+    while (g->next < g->n && g->inflight < workers) {
+        member *m = &g->m[g->order[g->next++]];
+        if (!m->active)
+            continue;
+        int rc = load_state(g, m, err);
+        if (!rc)
+            rc = submit(g, (int)(m - g->m), err);
+        if (rc)
+            return rc;
+    }
     return NC_OK;
 }
 
@@ -217,7 +258,7 @@ static void report_epoch(const stage *g, const member *m, const nc_exec_result *
 }
 
 /* A member that ends without finishing: refused or diverged. */
-static int end_member(const stage *g, member *m, const nc_exec_result *r, nc_error *err)
+static int end_member(stage *g, member *m, const nc_exec_result *r, nc_error *err)
 {
     snprintf(m->rec.status, sizeof m->rec.status, "%s", r->rec.status);
     snprintf(m->rec.reason, sizeof m->rec.reason, "%s", r->rec.reason);
@@ -226,7 +267,9 @@ static int end_member(const stage *g, member *m, const nc_exec_result *r, nc_err
     m->active = 0;
     snprintf(m->rec.worker, sizeof m->rec.worker, "%s", r->worker);
     m->rec.threads = r->threads;
-    return nc_store_final_put(g->env->st, &m->rec, NULL, err);
+    nc_final_state_free(&m->state);
+    int rc = nc_store_final_put(g->env->st, &m->rec, NULL, err);
+    return rc ? rc : start_next(g, err);
 }
 
 /* Keeps one trained epoch: the weights file, then the store's row. */
@@ -280,8 +323,10 @@ static int keep_epoch(stage *g, member *m, nc_exec_result *r, int *finished, nc_
     if (e == g->epochs) {
         m->active = 0;
         (*finished)++;
-        return NC_OK;
+        nc_final_state_free(&m->state);
+        return start_next(g, err);
     }
+    /* the worker that trained it goes on with it: its state is at hand */
     return submit(g, (int)(m - g->m), err);
 }
 
@@ -330,8 +375,9 @@ int nc_run_final(const nc_final_env *env, nc_executor *x, const int64_t *front, 
     int rc = nc_run_mkdirs(dir, err);
     if (rc || n <= 0)
         return rc;
-    stage g = {env, x, calloc((size_t)n, sizeof(member)), n, env->s->final_training.epochs, 0};
     int *order = malloc((size_t)n * sizeof *order);
+    stage g = {env, x, calloc((size_t)n, sizeof(member)), n, env->s->final_training.epochs, 0,
+               order, 0};
     nc_exec_result r;
     memset(&r, 0, sizeof r);
     if (!g.m || !order || (rc = nc_exec_result_init(&r, err))) {
@@ -345,9 +391,7 @@ int nc_run_final(const nc_final_env *env, nc_executor *x, const int64_t *front, 
     if (rc)
         goto out;
     sort_order(order, n, g.m);
-    for (int i = 0; i < n && !rc; i++)
-        if (g.m[order[i]].active)
-            rc = submit(&g, order[i], err);
+    rc = start_next(&g, err);
     while (!rc && g.inflight > 0) {
         if ((rc = x->ops->collect(x->h, &r, err)))
             break;
