@@ -45,7 +45,9 @@ function resolve(from, name,    c) {
     c = normalize(dirname(from) "/" name)
     if (c in isfile)
         return c
-    if (from ~ /^core\/src\//) {
+    # core/src is also a private include path of the report library
+    # (util/text.h)
+    if (from ~ /^core\/(src|report)\//) {
         c = normalize("core/src/" name)
         if (c in isfile)
             return c

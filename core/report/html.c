@@ -10,76 +10,23 @@
 
 #include "nascaps/genotype.h"
 #include "report_out.h"
-
-typedef struct page {
-    char *data;
-    size_t len, cap;
-    int failed;
-} page;
-
-static void put(page *b, const char *text, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, text, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-__attribute__((format(printf, 2, 3))) static void add(page *b, const char *fmt, ...)
-{
-    char small[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        put(b, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    put(b, big, (size_t)n);
-    free(big);
-}
+#include "util/text.h"
 
 /* Text escaped for HTML content and attribute values. */
-static void esc(page *b, const char *t)
+static void esc(nc_text *b, const char *t)
 {
     for (; t && *t; t++) {
         switch (*t) {
-        case '&': put(b, "&amp;", 5); break;
-        case '<': put(b, "&lt;", 4); break;
-        case '>': put(b, "&gt;", 4); break;
-        case '"': put(b, "&quot;", 6); break;
-        default: put(b, t, 1);
+        case '&': nc_text_put(b, "&amp;", 5); break;
+        case '<': nc_text_put(b, "&lt;", 4); break;
+        case '>': nc_text_put(b, "&gt;", 4); break;
+        case '"': nc_text_put(b, "&quot;", 6); break;
+        default: nc_text_put(b, t, 1);
         }
     }
 }
 
-static void base64(page *b, const unsigned char *d, size_t n)
+static void base64(nc_text *b, const unsigned char *d, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char q[4];
@@ -90,32 +37,32 @@ static void base64(page *b, const unsigned char *d, size_t n)
         q[1] = tab[v >> 12 & 63];
         q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
         q[3] = i + 2 < n ? tab[v & 63] : '=';
-        put(b, q, 4);
+        nc_text_put(b, q, 4);
     }
 }
 
 /* fixed: "%.4f" (accuracies), else "%.6g" */
-static void num(page *b, int fixed, double v)
+static void num(nc_text *b, int fixed, double v)
 {
     if (isfinite(v) && fixed)
-        add(b, "%.4f", v);
+        nc_text_add(b, "%.4f", v);
     else if (isfinite(v))
-        add(b, "%.6g", v);
+        nc_text_add(b, "%.6g", v);
     else
-        put(b, "-", 1);
+        nc_text_put(b, "-", 1);
 }
 
 /* energy, latency and memory as three cells' contents */
-static void costs(page *b, double energy_mj, double latency_ms, double memory_kib)
+static void costs(nc_text *b, double energy_mj, double latency_ms, double memory_kib)
 {
     num(b, 0, energy_mj);
-    add(b, "</td><td>");
+    nc_text_add(b, "</td><td>");
     num(b, 0, latency_ms);
-    add(b, "</td><td>");
+    nc_text_add(b, "</td><td>");
     num(b, 0, memory_kib);
 }
 
-static void figures(page *b, const nc_figures *f)
+static void figures(nc_text *b, const nc_figures *f)
 {
     for (int i = 0; i < f->n; i++) {
         size_t len = 0;
@@ -124,21 +71,21 @@ static void figures(page *b, const nc_figures *f)
             b->failed = 1;
             return;
         }
-        add(b, "<figure id=\"%s\"><img width=\"%d\" height=\"%d\" alt=\"", f->at[i].name,
+        nc_text_add(b, "<figure id=\"%s\"><img width=\"%d\" height=\"%d\" alt=\"", f->at[i].name,
             NC_PLOT_WIDTH, NC_PLOT_HEIGHT);
         esc(b, f->at[i].plot->title ? f->at[i].plot->title : f->at[i].name);
-        put(b, "\" src=\"data:image/svg+xml;base64,", 33);
+        nc_text_put(b, "\" src=\"data:image/svg+xml;base64,", 33);
         base64(b, svg, len);
-        add(b, "\"><figcaption>");
+        nc_text_add(b, "\"><figcaption>");
         esc(b, f->at[i].plot->title);
-        add(b, " &mdash; data: <a href=\"%s.csv\">%s.csv</a></figcaption></figure>\n",
+        nc_text_add(b, " &mdash; data: <a href=\"%s.csv\">%s.csv</a></figcaption></figure>\n",
             f->at[i].name, f->at[i].name);
         free(svg);
     }
 }
 
 /* One line per layer: role, kernel, stride and the output shape. */
-static void layers(page *b, const char *genotype)
+static void layers(nc_text *b, const char *genotype)
 {
     nc_genotype g;
     nc_error err;
@@ -146,95 +93,95 @@ static void layers(page *b, const char *genotype)
         esc(b, genotype);
         return;
     }
-    put(b, "<ol class=\"layers\">", 19);
+    nc_text_put(b, "<ol class=\"layers\">", 19);
     for (int i = 0; i < g.n_layers; i++) {
         const nc_gene *gene = &g.layers[i];
         nc_layer_role role = nc_genotype_role(&g, i);
         nc_shape s = nc_gene_out_shape(gene);
-        add(b, "<li>%s %dx%d, stride %d &rarr; ", nc_layer_role_name(role), gene->k, gene->k,
+        nc_text_add(b, "<li>%s %dx%d, stride %d &rarr; ", nc_layer_role_name(role), gene->k, gene->k,
             gene->stride);
         if (role == NC_ROLE_CONV)
-            add(b, "%dx%dx%d</li>", s.h, s.w, s.ch);
+            nc_text_add(b, "%dx%dx%d</li>", s.h, s.w, s.ch);
         else
-            add(b, "%dx%d, %d capsule%s of %d dims</li>", s.h, s.w, s.ch, s.ch == 1 ? "" : "s",
+            nc_text_add(b, "%dx%d, %d capsule%s of %d dims</li>", s.h, s.w, s.ch, s.ch == 1 ? "" : "s",
                 s.dim);
     }
-    put(b, "</ol>", 5);
+    nc_text_put(b, "</ol>", 5);
     if (g.skip > 0)
-        add(b, "<span class=\"note\">skip: layer %d to the FlatCaps layer</span>", g.skip);
+        nc_text_add(b, "<span class=\"note\">skip: layer %d to the FlatCaps layer</span>", g.skip);
     if (g.resize == 2)
-        add(b, "<span class=\"note\">input resized x2</span>");
+        nc_text_add(b, "<span class=\"note\">input resized x2</span>");
 }
 
-static void run_summary(page *b, const nc_report_data *d)
+static void run_summary(nc_text *b, const nc_report_data *d)
 {
     const nc_run_report *r = d->run;
-    add(b, "<h2>Run</h2>\n<p>Folder <code>");
+    nc_text_add(b, "<h2>Run</h2>\n<p>Folder <code>");
     esc(b, d->dir);
     if (!r) {
-        add(b, "</code>: a correlate study, %d evaluations.</p>\n", d->n_evals);
+        nc_text_add(b, "</code>: a correlate study, %d evaluations.</p>\n", d->n_evals);
         return;
     }
-    add(b, "</code>: %d generation%s%s, %lld evaluations (%lld failed). Objectives: ",
+    nc_text_add(b, "</code>: %d generation%s%s, %lld evaluations (%lld failed). Objectives: ",
         r->n_generations, r->n_generations == 1 ? "" : "s",
         r->search_done ? " (search done)" : " (search not finished)", (long long)r->evaluations,
         (long long)r->failed);
     for (int k = 0; k < r->n_objectives; k++)
-        add(b, "%s%s", k ? ", " : "", nc_objective_name(r->objectives[k]));
-    add(b, ". Hypervolume normalisation: ");
+        nc_text_add(b, "%s%s", k ? ", " : "", nc_objective_name(r->objectives[k]));
+    nc_text_add(b, ". Hypervolume normalisation: ");
     for (int k = 0; k < r->n_objectives; k++) {
         int o = r->objectives[k];
-        add(b, "%s%s [%.6g, %.6g]", k ? ", " : "", nc_objective_name(o), r->bound_lo[o],
+        nc_text_add(b, "%s%s [%.6g, %.6g]", k ? ", " : "", nc_objective_name(o), r->bound_lo[o],
             r->bound_hi[o]);
     }
-    add(b, ", reference point %.6g.</p>\n", r->hv_reference);
+    nc_text_add(b, ", reference point %.6g.</p>\n", r->hv_reference);
 }
 
 /* Who evaluated: per worker, its evaluations and stage-2 epochs. */
-static void workers_table(page *b, const nc_report_data *d)
+static void workers_table(nc_text *b, const nc_report_data *d)
 {
     double total = 0;
     for (int i = 0; i < d->n_workers; i++)
         total += d->workers[i].train_seconds + d->workers[i].final_seconds;
-    add(b, "<h2>Workers</h2>\n<table><tr><th>worker</th><th>evaluations</th>"
+    nc_text_add(b, "<h2>Workers</h2>\n<table><tr><th>worker</th><th>evaluations</th>"
            "<th>training hours</th><th>stage-2 epochs</th><th>stage-2 hours</th>"
            "<th>share of the training</th><th>threads</th></tr>\n");
     for (int i = 0; i < d->n_workers; i++) {
         const nc_report_worker *w = &d->workers[i];
         double mine = w->train_seconds + w->final_seconds;
-        add(b, "<tr><td>");
+        nc_text_add(b, "<tr><td>");
         esc(b, w->name);
-        add(b, "</td><td>%lld</td><td>%.3f</td><td>%lld</td><td>%.3f</td><td>%.0f%%</td>",
+        nc_text_add(b, "</td><td>%lld</td><td>%.3f</td><td>%lld</td><td>%.3f</td><td>%.0f%%</td>",
             (long long)w->evaluations, w->train_seconds / 3600.0, (long long)w->final_epochs,
             w->final_seconds / 3600.0, total > 0 ? 100.0 * mine / total : 0.0);
         if (w->threads_min == w->threads_max)
-            add(b, "<td>%d</td></tr>\n", w->threads_min);
+            nc_text_add(b, "<td>%d</td></tr>\n", w->threads_min);
         else
-            add(b, "<td>%d-%d</td></tr>\n", w->threads_min, w->threads_max);
+            nc_text_add(b, "<td>%d-%d</td></tr>\n", w->threads_min, w->threads_max);
     }
-    add(b, "</table>\n");
+    nc_text_add(b, "</table>\n");
 }
 
-static void generation_table(page *b, const nc_report_data *d)
+static void generation_table(nc_text *b, const nc_report_data *d)
 {
     const nc_run_report *r = d->run;
-    add(b, "<h2>Generations</h2>\n<table><tr><th>generation</th><th>evaluations</th>"
+    nc_text_add(b, "<h2>Generations</h2>\n<table><tr><th>generation</th><th>evaluations</th>"
            "<th>evaluated</th><th>cached</th><th>failed</th><th>front</th><th>best accuracy</th>"
            "<th>hypervolume</th><th>training hours</th><th>elapsed s</th></tr>\n");
     for (int g = 0; g < r->n_generations; g++) {
         const nc_generation_row *row = &r->generations[g];
-        add(b, "<tr><td>%d</td><td>%lld</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>",
+        nc_text_add(b, "<tr><td>%d</td><td>%lld</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>",
             row->generation, (long long)d->gens[g].evaluations, row->evaluated, row->cached,
             row->failed, row->front_size);
         num(b, 1, row->best_accuracy);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         num(b, 0, row->hypervolume);
-        add(b, "</td><td>%.4f</td><td>%.0f</td></tr>\n", d->gens[g].train_hours, row->elapsed_s);
+        nc_text_add(b, "</td><td>%.4f</td><td>%.0f</td></tr>\n", d->gens[g].train_hours, row->elapsed_s);
     }
-    add(b, "</table>\n");
+    nc_text_add(b, "</table>\n");
 }
 
-static void front_table(page *b, const nc_report_data *d)
+static void front_table(nc_text *b, const nc_report_data *d)
 {
     const nc_run_report *r = d->run;
     /* which split the search's accuracy is on: the validation split when
@@ -242,7 +189,7 @@ static void front_table(page *b, const nc_report_data *d)
     int validation = 0;
     for (int i = 0; i < r->n_front; i++)
         validation |= isfinite(r->front[i].validation_accuracy);
-    add(b, "<h2>Final front</h2>\n<p>The search selected on the %s split; test accuracy "
+    nc_text_add(b, "<h2>Final front</h2>\n<p>The search selected on the %s split; test accuracy "
            "is reported beside it.</p>\n<table><tr><th>id</th><th>accuracy (%s)</th>"
            "<th>test accuracy</th><th>stage 2 test accuracy</th><th>energy (mJ)</th>"
            "<th>latency (ms)</th><th>memory (KiB)</th><th>parameters</th><th>MACs</th>"
@@ -250,92 +197,92 @@ static void front_table(page *b, const nc_report_data *d)
         validation ? "validation" : "test", validation ? "validation" : "test");
     for (int i = 0; i < r->n_front; i++) {
         const nc_front_member *m = &r->front[i];
-        add(b, "<tr><td><code>%s</code></td><td>", m->id);
+        nc_text_add(b, "<tr><td><code>%s</code></td><td>", m->id);
         num(b, 1, m->accuracy);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         num(b, 1, m->test_accuracy);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         num(b, 1, m->final_epochs > 0 ? m->final_test_accuracy : NAN);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         costs(b, m->energy_mj, m->latency_ms, m->memory_kib);
-        add(b, "</td><td>%lld</td><td>%lld</td><td>", (long long)m->params, (long long)m->macs);
+        nc_text_add(b, "</td><td>%lld</td><td>%lld</td><td>", (long long)m->params, (long long)m->macs);
         layers(b, m->genotype);
-        add(b, "<details><summary>genotype</summary><code>");
+        nc_text_add(b, "<details><summary>genotype</summary><code>");
         esc(b, m->genotype);
-        add(b, "</code></details></td></tr>\n");
+        nc_text_add(b, "</code></details></td></tr>\n");
     }
-    add(b, "</table>\n");
+    nc_text_add(b, "</table>\n");
 }
 
-static void compare_table(page *b, nc_report_data *const *runs, int n, const nc_figures *f)
+static void compare_table(nc_text *b, nc_report_data *const *runs, int n, const nc_figures *f)
 {
     char norm[1024];
     nc_norm_text(&f->norm, norm, sizeof norm);
-    add(b, "<h2>Runs</h2>\n<p>One normalisation for every run: ");
+    nc_text_add(b, "<h2>Runs</h2>\n<p>One normalisation for every run: ");
     esc(b, norm);
-    add(b, ".</p>\n<table><tr><th>run</th><th>optimizer</th><th>evaluations</th>"
+    nc_text_add(b, ".</p>\n<table><tr><th>run</th><th>optimizer</th><th>evaluations</th>"
            "<th>training hours</th><th>final hypervolume</th><th>best accuracy</th>"
            "<th>front size</th></tr>\n");
     for (int r = 0; r < n; r++) {
         char opt[64];
         nc_report_optimizer(runs[r], opt, sizeof opt);
-        add(b, "<tr><td>");
+        nc_text_add(b, "<tr><td>");
         esc(b, runs[r]->dir);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         esc(b, opt);
-        add(b, "</td><td>%lld</td><td>%.4f</td><td>", (long long)runs[r]->run->evaluations,
+        nc_text_add(b, "</td><td>%lld</td><td>%.4f</td><td>", (long long)runs[r]->run->evaluations,
             nc_report_train_hours(runs[r]));
         num(b, 0, f->final_hv[r]);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         num(b, 1, nc_report_best_accuracy(runs[r]));
-        add(b, "</td><td>%d</td></tr>\n", runs[r]->run->n_front);
+        nc_text_add(b, "</td><td>%d</td></tr>\n", runs[r]->run->n_front);
     }
-    add(b, "</table>\n");
+    nc_text_add(b, "</table>\n");
 }
 
 /* The baselines, then each front member against each (Table 3). */
-static void baselines_tables(page *b, const nc_report_data *d, const nc_figures *f)
+static void baselines_tables(nc_text *b, const nc_report_data *d, const nc_figures *f)
 {
-    add(b, "<h2>Baselines</h2>\n<table><tr><th>baseline</th><th>id</th><th>status</th>"
+    nc_text_add(b, "<h2>Baselines</h2>\n<table><tr><th>baseline</th><th>id</th><th>status</th>"
            "<th>accuracy</th><th>energy (mJ)</th><th>latency (ms)</th><th>memory (KiB)</th>"
            "<th>parameters</th></tr>\n");
     for (int i = 0; i < d->n_evals; i++) {
         const nc_report_eval *e = &d->evals[i];
         if (!e->baseline)
             continue;
-        add(b, "<tr><td>");
+        nc_text_add(b, "<tr><td>");
         esc(b, e->baseline);
-        add(b, "</td><td><code>%s</code></td><td>%s</td><td>", e->id, e->status);
+        nc_text_add(b, "</td><td><code>%s</code></td><td>%s</td><td>", e->id, e->status);
         num(b, 1, e->accuracy);
-        add(b, "</td><td>");
+        nc_text_add(b, "</td><td>");
         costs(b, e->energy_mj, e->latency_ms, e->memory_kib);
-        add(b, "</td><td>%lld</td></tr>\n", (long long)e->params);
+        nc_text_add(b, "</td><td>%lld</td></tr>\n", (long long)e->params);
     }
-    add(b, "</table>\n<p>Each front member against each baseline: accuracy difference "
+    nc_text_add(b, "</table>\n<p>Each front member against each baseline: accuracy difference "
            "(member minus baseline) and how much less energy, latency and memory the member "
            "needs, in %% (negative: more). Data: <a href=\"baselines.csv\">baselines.csv</a>."
            "</p>\n<table><tr>");
     const nc_table *t = &f->baselines;
     for (int c = 0; c < t->n_cols; c++) {
-        add(b, "<th>");
+        nc_text_add(b, "<th>");
         esc(b, t->cols[c]);
-        add(b, "</th>");
+        nc_text_add(b, "</th>");
     }
-    add(b, "</tr>\n");
+    nc_text_add(b, "</tr>\n");
     for (int r = 0; r < t->n_rows; r++) {
-        add(b, "<tr>");
+        nc_text_add(b, "<tr>");
         for (int c = 0; c < t->n_cols; c++) {
             const char *cell = t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
-            add(b, "<td>");
+            nc_text_add(b, "<td>");
             if (t->numeric[c])
                 num(b, c == 2 || c == 3 || c == 4, cell[0] ? strtod(cell, NULL) : NAN);
             else
                 esc(b, cell);
-            add(b, "</td>");
+            nc_text_add(b, "</td>");
         }
-        add(b, "</tr>\n");
+        nc_text_add(b, "</tr>\n");
     }
-    add(b, "</table>\n");
+    nc_text_add(b, "</table>\n");
 }
 
 static const char style[] =
@@ -348,15 +295,15 @@ static const char style[] =
 
 char *nc_report_html(nc_report_data *const *runs, int n, const nc_figures *f)
 {
-    page b = {0};
-    add(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    nc_text b = {0};
+    nc_text_add(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>NASCaps report</title><style>%s</style></head><body>\n", style);
-    add(&b, "<h1>NASCaps %s</h1>\n", n > 1 ? "comparison of runs" : "report");
+    nc_text_add(&b, "<h1>NASCaps %s</h1>\n", n > 1 ? "comparison of runs" : "report");
     if (n > 1)
         compare_table(&b, runs, n, f);
     else
         run_summary(&b, runs[0]);
-    add(&b, "<h2>Figures</h2>\n");
+    nc_text_add(&b, "<h2>Figures</h2>\n");
     figures(&b, f);
     if (n == 1 && runs[0]->run) {
         generation_table(&b, runs[0]);
@@ -367,13 +314,13 @@ char *nc_report_html(nc_report_data *const *runs, int n, const nc_figures *f)
             baselines_tables(&b, runs[0], f);
     }
     for (int r = 0; r < n; r++) {
-        add(&b, "<h2>Settings of ");
+        nc_text_add(&b, "<h2>Settings of ");
         esc(&b, runs[r]->dir);
-        add(&b, "</h2>\n<pre>");
+        nc_text_add(&b, "</h2>\n<pre>");
         esc(&b, runs[r]->pipeline_text);
-        add(&b, "</pre>\n");
+        nc_text_add(&b, "</pre>\n");
     }
-    add(&b, "</body></html>\n");
+    nc_text_add(&b, "</body></html>\n");
     if (b.failed) {
         free(b.data);
         return NULL;

@@ -461,11 +461,11 @@ static int check_integers(nc_pipeline *p, nc_error *err)
         FILE *f = fopen(file, "rb");
         if (!f)
             continue;   /* libconfig just read it; nothing to add */
-        nc_pl_buf b = {0};
+        nc_text b = {0};
         char chunk[4096];
         size_t n;
         while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            nc_pl_buf_add(&b, "%.*s", (int)n, chunk);
+            nc_text_add(&b, "%.*s", (int)n, chunk);
         fclose(f);
         if (b.failed) {
             free(b.data);
@@ -697,14 +697,14 @@ const char *nc_pipeline_name(const nc_pipeline *p)
 
 char *nc_pipeline_text(const nc_pipeline *p)
 {
-    nc_pl_buf b = {0};
+    nc_text b = {0};
     const config_setting_t *root = config_root_setting(&p->cfg);
-    nc_pl_buf_add(&b, "%s", "");
+    nc_text_add(&b, "%s", "");
     for (int i = 0; i < config_setting_length(root); i++) {
         const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
-        nc_pl_buf_add(&b, "%s = ", config_setting_name(m));
+        nc_text_add(&b, "%s = ", config_setting_name(m));
         nc_pl_write_value(&b, m, 0);
-        nc_pl_buf_add(&b, ";\n");
+        nc_text_add(&b, ";\n");
     }
     if (b.failed) {
         free(b.data);
@@ -806,12 +806,12 @@ static int unknown_error(const nc_pipeline *p, const config_setting_t *s,
         snprintf(hint, sizeof hint, " (the %s section takes no settings)",
                  *path ? path : "top");
     else {
-        nc_pl_buf b = {0};
-        nc_pl_buf_add(&b, " (%s%s%s takes: ", *path ? "section '" : "",
+        nc_text b = {0};
+        nc_text_add(&b, " (%s%s%s takes: ", *path ? "section '" : "",
                       *path ? path : "the top level", *path ? "'" : "");
         for (size_t i = 0; i < n; i++)
-            nc_pl_buf_add(&b, "%s%s", i ? ", " : "", names[i]);
-        nc_pl_buf_add(&b, ")");
+            nc_text_add(&b, "%s%s", i ? ", " : "", names[i]);
+        nc_text_add(&b, ")");
         snprintf(hint, sizeof hint, "%s", b.data && !b.failed ? b.data : "");
         free(b.data);
     }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "nascaps/pipeline.h"
+#include "util/text.h"
 
 struct nc_section {
     nc_pipeline *p;           /* NULL for a section without a pipeline */
@@ -48,20 +49,12 @@ const char *nc_pl_base_dir(const nc_pipeline *p, const config_setting_t *s,
 /* dir + "/" + value unless value is absolute or dir is NULL; malloc'd. */
 char *nc_pl_join(const char *dir, const char *value);
 
-/* A growable string; on allocation failure `failed` is set and later
- * appends do nothing. */
-typedef struct nc_pl_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} nc_pl_buf;
-void nc_pl_buf_add(nc_pl_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Growable strings: nc_text (util/text.h). */
 
 /* Appends s's value in libconfig syntax. indent < 0: on one line, int64
  * values without their L suffix (how messages show a value); indent >= 0:
  * groups spread over lines at that depth, text that reads back exactly. */
-void nc_pl_write_value(nc_pl_buf *b, const config_setting_t *s, int indent);
+void nc_pl_write_value(nc_text *b, const config_setting_t *s, int indent);
 
 /* The value of s on one line, truncated to size. */
 void nc_pl_format_value(const config_setting_t *s, char *buf, size_t size);

@@ -364,10 +364,10 @@ void nc_setting_describe(const nc_setting_spec *e, char *buf, size_t size)
     const char *tn = e->type >= 1 && e->type <= NC_SET_REAL_LIST
                          ? type_names[e->type] : "?";
     if (e->type == NC_SET_STRING && e->choices) {
-        nc_pl_buf b = {0};
-        nc_pl_buf_add(&b, "one of ");
+        nc_text b = {0};
+        nc_text_add(&b, "one of ");
         for (int i = 0; e->choices[i]; i++)
-            nc_pl_buf_add(&b, "%s\"%s\"", i ? ", " : "", e->choices[i]);
+            nc_text_add(&b, "%s\"%s\"", i ? ", " : "", e->choices[i]);
         snprintf(buf, size, "%s", b.data && !b.failed ? b.data : "one of ?");
         free(b.data);
         return;

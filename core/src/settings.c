@@ -11,43 +11,6 @@
 
 /* ---- text of values ---------------------------------------------------- */
 
-void nc_pl_buf_add(nc_pl_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    if (b->failed)
-        return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t want = b->len + (size_t)n + 1;
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < want) {
-            if (cap > SIZE_MAX / 2) {
-                b->failed = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-}
-
 void nc_pl_format_real(double v, char *buf, size_t size)
 {
     char tmp[64];
@@ -62,28 +25,28 @@ void nc_pl_format_real(double v, char *buf, size_t size)
     snprintf(buf, size, "%s", tmp);
 }
 
-static void write_string(nc_pl_buf *b, const char *s)
+static void write_string(nc_text *b, const char *s)
 {
-    nc_pl_buf_add(b, "\"");
+    nc_text_add(b, "\"");
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
         switch (*c) {
-        case '"': nc_pl_buf_add(b, "\\\""); break;
-        case '\\': nc_pl_buf_add(b, "\\\\"); break;
-        case '\n': nc_pl_buf_add(b, "\\n"); break;
-        case '\r': nc_pl_buf_add(b, "\\r"); break;
-        case '\t': nc_pl_buf_add(b, "\\t"); break;
-        case '\f': nc_pl_buf_add(b, "\\f"); break;
+        case '"': nc_text_add(b, "\\\""); break;
+        case '\\': nc_text_add(b, "\\\\"); break;
+        case '\n': nc_text_add(b, "\\n"); break;
+        case '\r': nc_text_add(b, "\\r"); break;
+        case '\t': nc_text_add(b, "\\t"); break;
+        case '\f': nc_text_add(b, "\\f"); break;
         default:
             if (*c < 0x20 || *c == 0x7f)
-                nc_pl_buf_add(b, "\\x%02X", *c);
+                nc_text_add(b, "\\x%02X", *c);
             else
-                nc_pl_buf_add(b, "%c", *c);
+                nc_text_add(b, "%c", *c);
         }
     }
-    nc_pl_buf_add(b, "\"");
+    nc_text_add(b, "\"");
 }
 
-void nc_pl_write_value(nc_pl_buf *b, const config_setting_t *s, int indent)
+void nc_pl_write_value(nc_text *b, const config_setting_t *s, int indent)
 {
     int hex = config_setting_get_format(s) == CONFIG_FORMAT_HEX;
     char num[64];
@@ -91,25 +54,25 @@ void nc_pl_write_value(nc_pl_buf *b, const config_setting_t *s, int indent)
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT:
         if (hex)
-            nc_pl_buf_add(b, "0x%X", (unsigned)config_setting_get_int(s));
+            nc_text_add(b, "0x%X", (unsigned)config_setting_get_int(s));
         else
-            nc_pl_buf_add(b, "%d", config_setting_get_int(s));
+            nc_text_add(b, "%d", config_setting_get_int(s));
         break;
     case CONFIG_TYPE_INT64:
         if (hex)
-            nc_pl_buf_add(b, "0x%llX",
+            nc_text_add(b, "0x%llX",
                           (unsigned long long)config_setting_get_int64(s));
         else
-            nc_pl_buf_add(b, "%lld", config_setting_get_int64(s));
+            nc_text_add(b, "%lld", config_setting_get_int64(s));
         if (indent >= 0)
-            nc_pl_buf_add(b, "L");
+            nc_text_add(b, "L");
         break;
     case CONFIG_TYPE_FLOAT:
         nc_pl_format_real(config_setting_get_float(s), num, sizeof num);
-        nc_pl_buf_add(b, "%s", num);
+        nc_text_add(b, "%s", num);
         break;
     case CONFIG_TYPE_BOOL:
-        nc_pl_buf_add(b, "%s", config_setting_get_bool(s) ? "true" : "false");
+        nc_text_add(b, "%s", config_setting_get_bool(s) ? "true" : "false");
         break;
     case CONFIG_TYPE_STRING:
         write_string(b, config_setting_get_string(s));
@@ -117,47 +80,47 @@ void nc_pl_write_value(nc_pl_buf *b, const config_setting_t *s, int indent)
     case CONFIG_TYPE_ARRAY:
     case CONFIG_TYPE_LIST: {
         int array = config_setting_type(s) == CONFIG_TYPE_ARRAY;
-        nc_pl_buf_add(b, "%s", array ? "[" : "(");
+        nc_text_add(b, "%s", array ? "[" : "(");
         n = config_setting_length(s);
         for (int i = 0; i < n; i++) {
-            nc_pl_buf_add(b, "%s", i ? ", " : "");
+            nc_text_add(b, "%s", i ? ", " : "");
             nc_pl_write_value(b, config_setting_get_elem(s, (unsigned)i),
                               indent < 0 ? -1 : indent);
         }
-        nc_pl_buf_add(b, "%s", array ? "]" : ")");
+        nc_text_add(b, "%s", array ? "]" : ")");
         break;
     }
     case CONFIG_TYPE_GROUP:
         n = config_setting_length(s);
         if (indent < 0) {
-            nc_pl_buf_add(b, "{");
+            nc_text_add(b, "{");
             for (int i = 0; i < n; i++) {
                 const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
-                nc_pl_buf_add(b, " %s = ", config_setting_name(m));
+                nc_text_add(b, " %s = ", config_setting_name(m));
                 nc_pl_write_value(b, m, -1);
-                nc_pl_buf_add(b, ";");
+                nc_text_add(b, ";");
             }
-            nc_pl_buf_add(b, " }");
+            nc_text_add(b, " }");
         } else {
-            nc_pl_buf_add(b, "{\n");
+            nc_text_add(b, "{\n");
             for (int i = 0; i < n; i++) {
                 const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
-                nc_pl_buf_add(b, "%*s%s = ", 2 * (indent + 1), "",
+                nc_text_add(b, "%*s%s = ", 2 * (indent + 1), "",
                               config_setting_name(m));
                 nc_pl_write_value(b, m, indent + 1);
-                nc_pl_buf_add(b, ";\n");
+                nc_text_add(b, ";\n");
             }
-            nc_pl_buf_add(b, "%*s}", 2 * indent, "");
+            nc_text_add(b, "%*s}", 2 * indent, "");
         }
         break;
     default:
-        nc_pl_buf_add(b, "?");
+        nc_text_add(b, "?");
     }
 }
 
 void nc_pl_format_value(const config_setting_t *s, char *buf, size_t size)
 {
-    nc_pl_buf b = {0};
+    nc_text b = {0};
     nc_pl_write_value(&b, s, -1);
     snprintf(buf, size, "%s", b.failed || !b.data ? "?" : b.data);
     /* A value cut short says so rather than looking complete. */
@@ -390,9 +353,9 @@ int nc_section_get_choice(const nc_section *sec, const char *key,
                             "setting '%s': default \"%s\" is not a choice",
                             key, def ? def : "(null)");
     char list[512];
-    nc_pl_buf b = {0};
+    nc_text b = {0};
     for (int i = 0; choices[i]; i++)
-        nc_pl_buf_add(&b, "%s\"%s\"", i ? ", " : "", choices[i]);
+        nc_text_add(&b, "%s\"%s\"", i ? ", " : "", choices[i]);
     snprintf(list, sizeof list, "%s", b.data && !b.failed ? b.data : "?");
     free(b.data);
     return nc_pl_value_error(sec, key, s, err, "expected one of %s", list);

@@ -11,64 +11,18 @@
 #include <string.h>
 
 #include "exec/exec.h"
-
-/* A growable text buffer; on out of memory it stays NULL. */
-typedef struct wbuf {
-    char *text;
-    size_t len, cap;
-} wbuf;
-
-/* Room for more than n further bytes; 0 when out of memory (the buffer
- * is then dropped: text NULL, cap 1, and every later write is ignored). */
-static int wb_reserve(wbuf *b, size_t n)
-{
-    if (!b->text && b->cap)
-        return 0;
-    if (b->text && b->len + n < b->cap)
-        return 1;
-    size_t cap = (b->cap ? b->cap * 2 : 1024) + n;
-    char *grown = realloc(b->text, cap);
-    if (!grown) {
-        free(b->text);
-        b->text = NULL;
-        b->cap = 1;
-        return 0;
-    }
-    b->text = grown;
-    b->cap = cap;
-    return 1;
-}
-
-static void wb_printf(wbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void wb_printf(wbuf *b, const char *fmt, ...)
-{
-    if (!b->text && b->cap)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->text ? b->text + b->len : NULL, b->text ? b->cap - b->len : 0,
-                          fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if (b->text && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        if (!wb_reserve(b, (size_t)n))
-            return;
-    }
-}
+#include "util/text.h"
 
 /* A value on one line: newlines become spaces. */
-static void wb_text(wbuf *b, const char *key, const char *value)
+static void wb_text(nc_text *b, const char *key, const char *value)
 {
-    wb_printf(b, "%s ", key);
-    for (const char *q = value; *q; q++)
-        wb_printf(b, "%c", *q == '\n' || *q == '\r' ? ' ' : *q);
-    wb_printf(b, "\n");
+    nc_text_add(b, "%s ", key);
+    size_t from = b->len, n = strlen(value);
+    nc_text_put(b, value, n);
+    for (size_t i = from; !b->failed && i < b->len; i++)
+        if (b->data[i] == '\n' || b->data[i] == '\r')
+            b->data[i] = ' ';
+    nc_text_put(b, "\n", 1);
 }
 
 /* ---- Stage 2's binary state: base64 on one line --------------------------------- */
@@ -76,15 +30,15 @@ static void wb_text(wbuf *b, const char *key, const char *value)
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* "key BASE64\n" ("key -" when there are no bytes). */
-static void wb_blob(wbuf *b, const char *key, const unsigned char *data, size_t len)
+static void wb_blob(nc_text *b, const char *key, const unsigned char *data, size_t len)
 {
     if (!data || !len) {
-        wb_printf(b, "%s -\n", key);
+        nc_text_add(b, "%s -\n", key);
         return;
     }
-    if (!wb_reserve(b, 4 * ((len + 2) / 3) + strlen(key) + 3))
+    if (!nc_text_space(b, 4 * ((len + 2) / 3) + strlen(key) + 2))
         return;
-    char *o = b->text + b->len;
+    char *o = b->data + b->len;
     o += sprintf(o, "%s ", key);
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
@@ -103,7 +57,7 @@ static void wb_blob(wbuf *b, const char *key, const unsigned char *data, size_t 
     }
     *o++ = '\n';
     *o = '\0';
-    b->len = (size_t)(o - b->text);
+    b->len = (size_t)(o - b->data);
 }
 
 static int b64_value(unsigned char c)
@@ -168,21 +122,19 @@ static unsigned char *floats_le(const float *x, size_t n)
 }
 
 /* The state's fields; the two blobs last (they are most of the bytes). */
-static void wb_final(wbuf *b, const nc_final_state *f)
+static void wb_final(nc_text *b, const nc_final_state *f)
 {
     char shuffle[68], augment[68];
     nc_run_rng_text(&f->shuffle, shuffle);
     nc_run_rng_text(&f->augment, augment);
-    wb_printf(b, "final_epochs_done %d\nshuffle %s\naugment %s\nadam_step %" PRId64
+    nc_text_add(b, "final_epochs_done %d\nshuffle %s\naugment %s\nadam_step %" PRId64
               "\nadam_count %zu\nweights_len %zu\n",
               f->epochs_done, shuffle, augment, f->adam_step, f->adam_count, f->weights_len);
     wb_text(b, "origin", f->origin[0] ? f->origin : "-");
     wb_blob(b, "weights", f->weights, f->weights_len);
     unsigned char *adam = f->adam ? floats_le(f->adam, 2 * f->adam_count) : NULL;
     if (f->adam && !adam) {
-        free(b->text);
-        b->text = NULL;   /* dropped, as wb_reserve does */
-        b->cap = 1;
+        b->failed = 1;
         return;
     }
     wb_blob(b, "adam", adam, adam ? 8 * f->adam_count : 0);
@@ -192,49 +144,49 @@ static void wb_final(wbuf *b, const nc_final_state *f)
 char *nc_wire_hello(const char *worker, int threads, uint64_t data_fp, uint64_t pipeline_hash,
                     const char *data_where, const char *error)
 {
-    wbuf b = {0};
-    wb_printf(&b, "nascaps-hello %d\n", NC_WIRE_VERSION);
+    nc_text b = {0};
+    nc_text_add(&b, "nascaps-hello %d\n", NC_WIRE_VERSION);
     wb_text(&b, "worker", worker);
-    wb_printf(&b, "threads %d\ndata %016" PRIx64 "\npipeline %016" PRIx64 "\n", threads, data_fp,
+    nc_text_add(&b, "threads %d\ndata %016" PRIx64 "\npipeline %016" PRIx64 "\n", threads, data_fp,
               pipeline_hash);
     wb_text(&b, "where", data_where ? data_where : "");
     wb_text(&b, "error", error ? error : "");
-    return b.text;
+    return nc_text_take(&b);
 }
 
 char *nc_wire_job(const nc_exec_job *job)
 {
-    wbuf b = {0};
-    wb_printf(&b, "nascaps-job %d\nslot %d\nepochs %d\ntrains %d\n", NC_WIRE_VERSION, job->slot,
+    nc_text b = {0};
+    nc_text_add(&b, "nascaps-job %d\nslot %d\nepochs %d\ntrains %d\n", NC_WIRE_VERSION, job->slot,
               job->epochs, job->trains);
     wb_text(&b, "genotype", job->genotype);
     /* the plan travels whole: the worker decides exactly as the
      * coordinator planned (hex floats: bit-identical thresholds) */
-    wb_printf(&b, "prune_epochs %d\n", job->prune.epochs);
+    nc_text_add(&b, "prune_epochs %d\n", job->prune.epochs);
     for (int e = 1; e < job->prune.epochs && e <= NC_PRUNE_MAX_EPOCHS; e++) {
         char key[32];
-        wb_printf(&b, "prune_min_%d %a\n", e, job->prune.min_acc[e - 1]);
+        nc_text_add(&b, "prune_min_%d %a\n", e, job->prune.min_acc[e - 1]);
         snprintf(key, sizeof key, "prune_why_%d", e);
         wb_text(&b, key, job->prune.why[e - 1][0] ? job->prune.why[e - 1] : "-");
     }
-    wb_printf(&b, "kind %s\n", job->final ? "final" : "eval");
+    nc_text_add(&b, "kind %s\n", job->final ? "final" : "eval");
     if (job->final)
         wb_final(&b, job->final);
-    return b.text;
+    return nc_text_take(&b);
 }
 
 char *nc_wire_quit(void)
 {
-    wbuf b = {0};
-    wb_printf(&b, "nascaps-quit %d\n", NC_WIRE_VERSION);
-    return b.text;
+    nc_text b = {0};
+    nc_text_add(&b, "nascaps-quit %d\n", NC_WIRE_VERSION);
+    return nc_text_take(&b);
 }
 
 char *nc_wire_result(const nc_exec_result *r)
 {
     const nc_eval_rec *e = &r->rec;
-    wbuf b = {0};
-    wb_printf(&b, "nascaps-result %d\nslot %d\nstopped %d\nthreads %d\n", NC_WIRE_VERSION,
+    nc_text b = {0};
+    nc_text_add(&b, "nascaps-result %d\nslot %d\nstopped %d\nthreads %d\n", NC_WIRE_VERSION,
               r->slot, r->stopped, r->threads);
     wb_text(&b, "worker", r->worker);
     wb_text(&b, "gid", e->gid);
@@ -242,7 +194,7 @@ char *nc_wire_result(const nc_exec_result *r)
     wb_text(&b, "cache_key", e->cache_key);
     wb_text(&b, "status", e->status);
     wb_text(&b, "reason", e->reason);
-    wb_printf(&b,
+    nc_text_add(&b,
               "accuracy %a\ntest_accuracy %a\nvalidation_accuracy %a\nenergy_mj %a\n"
               "latency_ms %a\nmemory_kib %a\nparams %" PRId64 "\nmacs %" PRId64
               "\nepochs_done %d\ntrain_seconds %a\nseconds %a\n",
@@ -251,13 +203,13 @@ char *nc_wire_result(const nc_exec_result *r)
               e->train_seconds, e->seconds);
     for (int i = 0; i < r->n_epochs; i++) {
         const nc_epoch_rec *p = &r->epochs[i];
-        wb_printf(&b, "epoch %d %d %a %a %a %a %a\n", p->epoch, p->complete, p->train_loss,
+        nc_text_add(&b, "epoch %d %d %a %a %a %a %a\n", p->epoch, p->complete, p->train_loss,
                   p->train_accuracy, p->test_accuracy, p->validation_accuracy, p->seconds);
     }
-    wb_printf(&b, "kind %s\n", r->is_final ? "final" : "eval");
+    nc_text_add(&b, "kind %s\n", r->is_final ? "final" : "eval");
     if (r->is_final)
         wb_final(&b, &r->final);
-    return b.text;
+    return nc_text_take(&b);
 }
 
 /* ---- Parsing ------------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 
 #include "nascaps/search.h"
 #include "run/run_internal.h"
+#include "util/text.h"
 
 /* pareto.csv order: accuracy descending (unmeasured last), energy
  * ascending, then id. */
@@ -314,77 +315,42 @@ int nc_report_load(const char *dir, nc_run_report **out, nc_error *err)
 
 /* ---- Text ------------------------------------------------------------------ */
 
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} buf;
-
-__attribute__((format(printf, 2, 3))) static void add(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt,
-                          ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->data && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-}
-
-static void add_num(buf *b, double v)
+static void add_num(nc_text *b, double v)
 {
     if (isfinite(v))
-        add(b, "%.9g", v);
+        nc_text_add(b, "%.9g", v);
 }
 
 char *nc_report_csv(const nc_run_report *r)
 {
-    buf b = {0};
+    nc_text b = {0};
     /* the first seven columns are the contract (ARCHITECTURE.md section
      * 10); later ones are only ever appended */
-    add(&b, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,test_accuracy,"
+    nc_text_add(&b, "id,accuracy,energy_mJ,latency_ms,memory_KiB,params,genotype,test_accuracy,"
             "final_accuracy,macs,final_best_accuracy,final_best_epoch\n");
     for (int i = 0; i < r->n_front; i++) {
         const nc_front_member *m = &r->front[i];
-        add(&b, "%s,", m->id);
+        nc_text_add(&b, "%s,", m->id);
         add_num(&b, m->accuracy);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         add_num(&b, m->energy_mj);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         add_num(&b, m->latency_ms);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         add_num(&b, m->memory_kib);
         /* the genotype holds commas: quoted */
-        add(&b, ",%" PRId64 ",\"%s\",", m->params, m->genotype);
+        nc_text_add(&b, ",%" PRId64 ",\"%s\",", m->params, m->genotype);
         add_num(&b, m->test_accuracy);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         if (m->final_epochs > 0)
             add_num(&b, m->final_test_accuracy);
-        add(&b, ",%" PRId64 ",", m->macs);
+        nc_text_add(&b, ",%" PRId64 ",", m->macs);
         if (m->final_epochs > 0)
             add_num(&b, m->final_best_accuracy);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         if (m->final_epochs > 0 && m->final_best_epoch > 0)
-            add(&b, "%d", m->final_best_epoch);
-        add(&b, "\n");
+            nc_text_add(&b, "%d", m->final_best_epoch);
+        nc_text_add(&b, "\n");
     }
     if (b.failed) {
         free(b.data);
@@ -464,15 +430,15 @@ char *nc_report_json(const nc_run_report *r)
 
 static char *hypervolume_csv(const nc_run_report *r)
 {
-    buf b = {0};
-    add(&b, "generation,evaluated,failed,front_size,best_accuracy,hypervolume\n");
+    nc_text b = {0};
+    nc_text_add(&b, "generation,evaluated,failed,front_size,best_accuracy,hypervolume\n");
     for (int i = 0; i < r->n_generations; i++) {
         const nc_generation_row *g = &r->generations[i];
-        add(&b, "%d,%d,%d,%d,", g->generation, g->evaluated, g->failed, g->front_size);
+        nc_text_add(&b, "%d,%d,%d,%d,", g->generation, g->evaluated, g->failed, g->front_size);
         add_num(&b, g->best_accuracy);
-        add(&b, ",");
+        nc_text_add(&b, ",");
         add_num(&b, g->hypervolume);
-        add(&b, "\n");
+        nc_text_add(&b, "\n");
     }
     if (b.failed) {
         free(b.data);
