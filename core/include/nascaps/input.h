@@ -24,6 +24,13 @@ extern "C" {
  *       directory, character device, block device, socket) */
 int nc_input_open(const char *path, FILE **out, nc_error *err);
 
+/* The whole of a regular file of at most max bytes, opened as above:
+ * *buf malloc'd (the caller frees), *len its size. Refusals (NC_ERR_INPUT)
+ * besides nc_input_open's: "PATH: not a regular file of at most MAX
+ * bytes", "PATH: read error". */
+int nc_input_read_all(const char *path, size_t max, unsigned char **buf, size_t *len,
+                      nc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec/exec.h"
@@ -52,34 +51,6 @@ static void epoch_file(const member *m, int epoch, char *rel, size_t size)
     snprintf(rel, size, "front/%s.e%d.bin", m->e.gid, epoch);
 }
 
-/* The whole checkpoint file (the worker checks what it holds). */
-static int read_checkpoint(const char *path, nc_final_state *st, nc_error *err)
-{
-    FILE *f;
-    int rc = nc_input_open(path, &f, err);
-    if (rc)
-        return rc;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 ||
-        (int64_t)sb.st_size > MAX_CHECKPOINT_BYTES) {
-        fclose(f);
-        return nc_error_set(err, NC_ERR_INPUT, "%s: not a checkpoint of at most %lld bytes",
-                            path, (long long)MAX_CHECKPOINT_BYTES);
-    }
-    size_t n = (size_t)sb.st_size;
-    st->weights = malloc(n ? n : 1);
-    if (!st->weights) {
-        fclose(f);
-        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory for %zu bytes", path, n);
-    }
-    size_t got = fread(st->weights, 1, n, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != n)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: read error", path);
-    st->weights_len = n;
-    return NC_OK;
-}
 
 /* Writes the bytes through a temporary file and rename. */
 static int write_checkpoint(const char *path, const unsigned char *data, size_t len,
@@ -186,7 +157,9 @@ static int load_state(stage *g, member *m, nc_error *err)
         path_of(g, rel, path, sizeof path);
     }
     snprintf(st->origin, sizeof st->origin, "%s", path);
-    int rc = read_checkpoint(path, st, err);
+    /* the whole file; the worker checks what it holds */
+    int rc = nc_input_read_all(path, (size_t)MAX_CHECKPOINT_BYTES, &st->weights,
+                               &st->weights_len, err);
     if (rc)
         return rc;
     nc_final_rec again;

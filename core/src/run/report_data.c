@@ -314,23 +314,6 @@ static int read_baselines(nc_store *st, nc_report_data *d, nc_error *err)
     return rc;
 }
 
-/* 1 when table has the column (a results.db from before the worker
- * columns has not). */
-static int has_column(sqlite3 *db, const char *table, const char *column)
-{
-    sqlite3_stmt *s;
-    int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                           &s, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        found = sqlite3_column_int(s, 0) > 0;
-    sqlite3_finalize(s);
-    return found;
-}
-
 /* The entry of worker name, added when new; NULL out of memory. */
 static nc_report_worker *worker_entry(nc_report_data *d, const char *name, int *cap)
 {
@@ -353,8 +336,10 @@ static nc_report_worker *worker_entry(nc_report_data *d, const char *name, int *
 }
 
 /* Per worker: evaluations (or stage-2 epochs), seconds, threads range. */
-static int read_workers(sqlite3 *db, const char *path, nc_report_data *d, nc_error *err)
+static int read_workers(nc_store *st, nc_report_data *d, nc_error *err)
 {
+    sqlite3 *db = nc_store_sqlite(st);
+    const char *path = nc_store_path(st);
     static const char *const sql[2] = {
         "SELECT worker, count(*), total(train_seconds), min(threads), max(threads) FROM "
         "evaluations WHERE worker IS NOT NULL GROUP BY worker ORDER BY worker",
@@ -363,7 +348,11 @@ static int read_workers(sqlite3 *db, const char *path, nc_report_data *d, nc_err
     static const char *const table[2] = {"evaluations", "final_epochs"};
     int cap = 0, rc = NC_OK;
     for (int k = 0; k < 2 && !rc; k++) {
-        if (!has_column(db, table[k], "worker") || !has_column(db, table[k], "threads"))
+        int has_worker = 0, has_threads = 0;
+        if ((rc = nc_store_has_column(st, table[k], "worker", &has_worker, err)) ||
+            (rc = nc_store_has_column(st, table[k], "threads", &has_threads, err)))
+            break;
+        if (!has_worker || !has_threads)
             continue;
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(db, sql[k], -1, &s, NULL) != SQLITE_OK)
@@ -435,7 +424,7 @@ static int load(nc_store *st, nc_report_data *d, nc_error *err)
     if (!rc)
         rc = read_baselines(st, d, err);
     if (!rc)
-        rc = read_workers(db, path, d, err);
+        rc = read_workers(st, d, err);
     if (!rc && d->run)
         rc = read_generations(st, d, err);
     return rc;

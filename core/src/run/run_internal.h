@@ -91,6 +91,10 @@ int nc_store_eval_get(nc_store *st, int64_t id, nc_eval_rec *out, nc_error *err)
 /* Inserts rec and its epochs in one transaction; sets rec->id. */
 int nc_store_eval_add(nc_store *st, nc_eval_rec *rec, const nc_epoch_rec *epochs, int n,
                       nc_error *err);
+/* *has = 1 when table has column (a results.db of an earlier version
+ * lacks the columns added since). */
+int nc_store_has_column(nc_store *st, const char *table, const char *column, int *has,
+                        nc_error *err);
 int nc_store_eval_counts(nc_store *st, int64_t *total, int64_t *failed, nc_error *err);
 
 /* A completed generation, written in one transaction with its population. */

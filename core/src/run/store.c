@@ -188,9 +188,8 @@ static int check_format(nc_store *st, int *fresh, nc_error *err)
     return ok ? NC_OK : NC_ERR_INPUT;
 }
 
-/* *has = 1 when table has column. */
-static int has_column(nc_store *st, const char *table, const char *column, int *has,
-                      nc_error *err)
+int nc_store_has_column(nc_store *st, const char *table, const char *column, int *has,
+                        nc_error *err)
 {
     sqlite3_stmt *s;
     *has = 0;
@@ -214,7 +213,7 @@ static int missing_columns(nc_store *st, int missing[N_ADDED], int *n_missing, n
     *n_missing = 0;
     for (size_t i = 0; i < N_ADDED; i++) {
         int has = 0;
-        int rc = has_column(st, added_columns[i].table, added_columns[i].column, &has, err);
+        int rc = nc_store_has_column(st, added_columns[i].table, added_columns[i].column, &has, err);
         if (rc)
             return rc;
         missing[i] = !has;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nascaps/input.h"
 #include "nascaps/train.h"
@@ -248,33 +247,7 @@ static int get_str(rfile *r, char *out, size_t max, nc_error *err)
 
 static int read_whole(const char *path, unsigned char **buf, size_t *len, nc_error *err)
 {
-    FILE *f;
-    int orc = nc_input_open(path, &f, err);
-    if (orc)
-        return orc;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (int64_t)st.st_size > MAX_FILE_BYTES) {
-        fclose(f);
-        return nc_error_set(err, NC_ERR_INPUT, "%s: not a regular file of at most %lld bytes",
-                            path, (long long)MAX_FILE_BYTES);
-    }
-    size_t n = (size_t)st.st_size;
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        fclose(f);
-        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory for %zu bytes", path, n);
-    }
-    size_t got = fread(*buf, 1, n, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != n) {
-        free(*buf);
-        *buf = NULL;
-        return nc_error_set(err, NC_ERR_INPUT, "%s: read error", path);
-    }
-    *len = n;
-    return NC_OK;
+    return nc_input_read_all(path, (size_t)MAX_FILE_BYTES, buf, len, err);
 }
 
 /* One tensor as found in the file. */

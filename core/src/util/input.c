@@ -1,6 +1,9 @@
-/* input.c - opening untrusted input files as regular files only. */
+/* input.c - opening untrusted input files as regular files only, and
+ * reading one whole. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,4 +46,38 @@ int nc_input_open(const char *path, FILE **out, nc_error *err)
     if (rc)
         close(fd);
     return rc;
+}
+
+int nc_input_read_all(const char *path, size_t max, unsigned char **buf, size_t *len,
+                      nc_error *err)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f;
+    int rc = nc_input_open(path, &f, err);
+    if (rc)
+        return rc;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (uint64_t)st.st_size > (uint64_t)max) {
+        fclose(f);
+        return nc_error_set(err, NC_ERR_INPUT, "%s: not a regular file of at most %zu bytes",
+                            path, max);
+    }
+    size_t n = (size_t)st.st_size;
+    *buf = malloc(n ? n : 1);
+    if (!*buf) {
+        fclose(f);
+        return nc_error_set(err, NC_ERR_INTERNAL, "%s: out of memory for %zu bytes", path, n);
+    }
+    size_t got = fread(*buf, 1, n, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != n) {
+        free(*buf);
+        *buf = NULL;
+        return nc_error_set(err, NC_ERR_INPUT, "%s: read error", path);
+    }
+    *len = n;
+    return NC_OK;
 }
