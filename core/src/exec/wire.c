@@ -60,10 +60,17 @@ static void wb_blob(nc_text *b, const char *key, const unsigned char *data, size
     b->len = (size_t)(o - b->data);
 }
 
+/* The value of a base64 character, -1 for any other byte (computed, not
+ * searched: stage 2 decodes 16 characters per parameter of a network). */
 static int b64_value(unsigned char c)
 {
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Decodes n characters of base64; *out malloc'd. -1 on a bad character
