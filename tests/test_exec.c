@@ -1021,6 +1021,50 @@ static void test_stage2_bad_checkpoint(void **state)
     }
 }
 
+/* A stage-2 record spoiled in results.db (Adam's state: too short, not a
+ * number, a torn blob) is refused with one line naming it, serially and on
+ * workers alike, before anything is trained. */
+static void test_stage2_bad_record(void **state)
+{
+    (void)state;
+    s2_reference();
+    static const char *const cases[][2] = {
+        {"UPDATE final SET adam = substr(adam, 1, 8) WHERE eval_id = (SELECT min(eval_id) "
+         "FROM final)",
+         "the stage-2 record stored with it (results.db) holds 1 Adam moments, the network "
+         "has "},
+        {"UPDATE final SET adam = X'0000C07F' || substr(adam, 5) WHERE eval_id = (SELECT "
+         "min(eval_id) FROM final)",
+         "Adam moment 1 of the stage-2 record stored with it (results.db) is not finite"},
+        {"UPDATE final SET adam = substr(adam, 1, 12) WHERE eval_id = (SELECT min(eval_id) "
+         "FROM final)",
+         "runs/train/results.db: stage 2 of evaluation "},
+    };
+    for (int i = 0; i < 3; i++) {
+        char name[32], cmd[4096], db[1024];
+        snprintf(name, sizeof name, "s2r%d", i);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -a '%s/s2s/runs' '%s/%s/'", dir, name,
+                 dir, dir, name);
+        assert_int_equal(system(cmd), 0);
+        snprintf(db, sizeof db, "%s/%s/runs/train/results.db", dir, name);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, cases[i][0], NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_changes(h), 1);
+        sqlite3_close(h);
+        for (int workers = 0; workers <= 2; workers += 2) {
+            char args[128], *err = NULL;
+            snprintf(args, sizeof args, "--set final_training.epochs=41 --workers %d", workers);
+            s2_command(name, NULL, args, cmd, sizeof cmd);
+            assert_int_equal(nc_test_run(cmd, NULL, &err), 1);
+            if (!strstr(err, cases[i][1]) || strchr(strchr(err, '\n') + 1, '\n') !=
+                                                     strrchr(err, '\n'))
+                fail_msg("%s: expected one line with '%s', got: %s", args, cases[i][1], err);
+            free(err);
+        }
+    }
+}
+
 /* IDX files of n images (size x size) with the given first pixel. */
 static void write_idx(const char *folder, int n, int size, int first)
 {
@@ -1100,6 +1144,7 @@ int main(void)
         cmocka_unit_test(test_stage2_kill_worker),
         cmocka_unit_test(test_stage2_kill_coordinator),
         cmocka_unit_test(test_stage2_bad_checkpoint),
+        cmocka_unit_test(test_stage2_bad_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

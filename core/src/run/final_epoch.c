@@ -68,16 +68,19 @@ static int restore(epoch_run *m, const nc_final_state *in, nc_error *err)
     float *adam = nc_net_adam_state(m->net, &count, &step);
     if (count != in->adam_count || (count && !in->adam))
         return nc_error_set(err, NC_ERR_INPUT,
-                            "%s: the checkpoint holds %zu Adam moments, the network has %zu",
+                            "%s: the stage-2 record stored with it (results.db) holds %zu Adam "
+                            "moments, the network has %zu",
                             origin, in->adam_count, count);
     for (size_t i = 0; i < 2 * count; i++)
         if (!isfinite(in->adam[i]))
             return nc_error_set(err, NC_ERR_INPUT,
-                                "%s: Adam moment %zu of the checkpoint is not finite", origin,
+                                "%s: Adam moment %zu of the stage-2 record stored with it "
+                                "(results.db) is not finite", origin,
                                 i + 1);
     if (in->adam_step < 0)
-        return nc_error_set(err, NC_ERR_INPUT, "%s: Adam step %" PRId64 " is negative", origin,
-                            in->adam_step);
+        return nc_error_set(err, NC_ERR_INPUT,
+                            "%s: Adam step %" PRId64 " of the stage-2 record stored with it "
+                            "(results.db) is negative", origin, in->adam_step);
     if (count)
         memcpy(adam, in->adam, 2 * count * sizeof(float));
     *step = in->adam_step;
